@@ -4,8 +4,9 @@ import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * The outcome of decoding untrusted bytes: either a value or an error that says what was wrong. Decoders in Mir-Java
- * return this instead of throwing, so that garbage from a peer or a file can never escape as an exception.
+ * The outcome of decoding untrusted bytes: either a value or an error that says what was wrong.
+ * Decoders in Mir-Java return this instead of throwing, so that garbage from a peer or a file can
+ * never escape as an exception.
  *
  * @param <T> the decoded type
  */

@@ -9,16 +9,17 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * An event: an immutable envelope holding the destination module, a protobuf payload and an ordered list of
- * follow-up events.
+ * An event: an immutable envelope holding the destination module, a protobuf payload and an ordered
+ * list of follow-up events.
  *
- * <p>The node routes an event by the top-level part of its destination. Follow-ups are released for processing only
- * after the event itself has been applied by its destination module; this is how a protocol expresses "persist,
- * then send". Follow-ups of the same parent are not ordered with respect to each other once released.
+ * <p>The node routes an event by the top-level part of its destination. Follow-ups are released for
+ * processing only after the event itself has been applied by its destination module; this is how a
+ * protocol expresses "persist, then send". Follow-ups of the same parent are not ordered with
+ * respect to each other once released.
  *
- * <p>Events are passed between the modules of a node as live objects; they are serialized only at the edges (WAL,
- * event logs, network) by {@link EventCodec}. Instances are immutable and safe to share between threads; two events
- * are equal when destination, payload and follow-ups are equal.
+ * <p>Events are passed between the modules of a node as live objects; they are serialized only at
+ * the edges (WAL, event logs, network) by {@link EventCodec}. Instances are immutable and safe to
+ * share between threads; two events are equal when destination, payload and follow-ups are equal.
  */
 public final class Event {
   private final ModuleId destination;
@@ -100,7 +101,10 @@ public final class Event {
     return withFollowUps(List.of(next));
   }
 
-  /** Returns a copy of this event without follow-ups (Mir's {@code Strip}); this event if it has none. */
+  /**
+   * Returns a copy of this event without follow-ups (Mir's {@code Strip}); this event if it has
+   * none.
+   */
   public Event stripped() {
     return followUps.isEmpty() ? this : new Event(destination, payload, List.of());
   }

@@ -15,10 +15,11 @@ import java.util.Objects;
 /**
  * Turns events into bytes and back, at the edges of a node (WAL, event logs, timers, network).
  *
- * <p>The serialized form is an {@link EventRecord}: destination, the payload packed as a {@code google.protobuf.Any}
- * (type URL + bytes) and the follow-ups. Decoding accepts only the payload types of its {@link PayloadRegistry} and
- * never throws on bad input: malformed bytes, an unknown type, an invalid destination or nesting deeper than {@link
- * #MAX_DEPTH} yield a {@link DecodeResult.Error} saying what was wrong. Thread-safe.
+ * <p>The serialized form is an {@link EventRecord}: destination, the payload packed as a {@code
+ * google.protobuf.Any} (type URL + bytes) and the follow-ups. Decoding accepts only the payload
+ * types of its {@link PayloadRegistry} and never throws on bad input: malformed bytes, an unknown
+ * type, an invalid destination or nesting deeper than {@link #MAX_DEPTH} yield a {@link
+ * DecodeResult.Error} saying what was wrong. Thread-safe.
  */
 public final class EventCodec {
   /** Maximum nesting of follow-ups accepted when decoding. */
@@ -44,8 +45,9 @@ public final class EventCodec {
   }
 
   /**
-   * Returns the serialized form of an event. The payload's type is added to {@link PayloadRegistry#shared()}, so
-   * whatever was encoded in this JVM can be decoded by the shared codec.
+   * Returns the serialized form of an event. The payload's type is added to {@link
+   * PayloadRegistry#shared()}, so whatever was encoded in this JVM can be decoded by the shared
+   * codec.
    */
   public static EventRecord toRecord(Event event) {
     PayloadRegistry.shared().register(event.payload());

@@ -13,8 +13,9 @@ import java.util.function.Consumer;
 /**
  * An ordered, growable list of events: the unit modules consume and produce.
  *
- * <p>An event list is <strong>not</strong> thread-safe. Whoever hands a list to a module or to a node gives it away
- * and must not change it afterwards; modules may return (and the node may reuse) the lists they receive.
+ * <p>An event list is <strong>not</strong> thread-safe. Whoever hands a list to a module or to a
+ * node gives it away and must not change it afterwards; modules may return (and the node may reuse)
+ * the lists they receive.
  */
 public final class EventList implements Iterable<Event> {
   private static final Event[] NONE = new Event[0];
@@ -119,9 +120,10 @@ public final class EventList implements Iterable<Event> {
   }
 
   /**
-   * Returns the events without their follow-ups (the {@link Split#plain()} part) and all their follow-ups, in order
-   * (the {@link Split#followUps()} part). Only one level is stripped: follow-ups keep their own follow-ups. When no
-   * event has follow-ups, {@code plain} is this very list and no copy is made.
+   * Returns the events without their follow-ups (the {@link Split#plain()} part) and all their
+   * follow-ups, in order (the {@link Split#followUps()} part). Only one level is stripped:
+   * follow-ups keep their own follow-ups. When no event has follow-ups, {@code plain} is this very
+   * list and no copy is made.
    */
   public Split stripFollowUps() {
     int first = -1;

@@ -49,7 +49,8 @@ public final class Events {
   }
 
   /**
-   * Asks the transport {@code net} to send {@code payload} to module {@code destModule} of {@code destinations}.
+   * Asks the transport {@code net} to send {@code payload} to module {@code destModule} of {@code
+   * destinations}.
    */
   public static Event sendMessage(
       ModuleId net, ModuleId destModule, Message payload, Collection<NodeId> destinations) {
@@ -74,8 +75,8 @@ public final class Events {
   }
 
   /**
-   * Asks the timer to emit {@code events} now and then every {@code period}, until garbage-collected below {@code
-   * retentionIndex}.
+   * Asks the timer to emit {@code events} now and then every {@code period}, until
+   * garbage-collected below {@code retentionIndex}.
    */
   public static Event timerRepeat(
       ModuleId timer, List<Event> events, Duration period, RetentionIndex retentionIndex) {
@@ -88,7 +89,10 @@ public final class Events {
             .build());
   }
 
-  /** Asks the timer to stop every repeating timer whose retention index is below {@code retentionIndex}. */
+  /**
+   * Asks the timer to stop every repeating timer whose retention index is below {@code
+   * retentionIndex}.
+   */
   public static Event timerGarbageCollect(ModuleId timer, RetentionIndex retentionIndex) {
     return Event.of(
         timer, TimerGarbageCollect.newBuilder().setRetentionIndex(retentionIndex.value()).build());
@@ -104,9 +108,12 @@ public final class Events {
             .build());
   }
 
-  /** Asks the WAL module to drop every entry whose retention index is below {@code retentionIndex}. */
+  /**
+   * Asks the WAL module to drop every entry whose retention index is below {@code retentionIndex}.
+   */
   public static Event walTruncate(ModuleId wal, RetentionIndex retentionIndex) {
-    return Event.of(wal, WalTruncate.newBuilder().setRetentionIndex(retentionIndex.value()).build());
+    return Event.of(
+        wal, WalTruncate.newBuilder().setRetentionIndex(retentionIndex.value()).build());
   }
 
   /** A test event carrying a string. */

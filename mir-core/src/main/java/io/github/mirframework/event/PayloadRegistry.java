@@ -24,9 +24,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The payload types a decoder accepts, keyed by protobuf type URL.
  *
- * <p>Decoding never looks classes up by name: a type is known only if it was registered, either explicitly (modules
- * declare the types they use, see {@link #register(Message)}) or implicitly when an event of that type was encoded in
- * this JVM by {@link EventCodec#toRecord(Event)} (into {@link #shared()}). Thread-safe.
+ * <p>Decoding never looks classes up by name: a type is known only if it was registered, either
+ * explicitly (modules declare the types they use, see {@link #register(Message)}) or implicitly
+ * when an event of that type was encoded in this JVM by {@link EventCodec#toRecord(Event)} (into
+ * {@link #shared()}). Thread-safe.
  */
 public final class PayloadRegistry {
   /** The prefix of the type URLs produced by {@code Any.pack}. */
@@ -62,7 +63,8 @@ public final class PayloadRegistry {
   }
 
   /**
-   * The JVM-wide registry used by default. It holds mir-core's types and learns every type encoded in this JVM.
+   * The JVM-wide registry used by default. It holds mir-core's types and learns every type encoded
+   * in this JVM.
    */
   public static PayloadRegistry shared() {
     return SHARED;
@@ -71,7 +73,8 @@ public final class PayloadRegistry {
   /** Registers the type of {@code prototype} (any instance of it; the default instance is kept). */
   public PayloadRegistry register(Message prototype) {
     Objects.requireNonNull(prototype, "prototype");
-    prototypes.putIfAbsent(typeUrl(prototype.getDescriptorForType()), prototype.getDefaultInstanceForType());
+    prototypes.putIfAbsent(
+        typeUrl(prototype.getDescriptorForType()), prototype.getDefaultInstanceForType());
     return this;
   }
 

@@ -19,8 +19,8 @@ public final class Modules {
   }
 
   /**
-   * Applies {@code handler} to each event in order and concatenates the outputs in the same order (Mir's {@code
-   * ApplyEventsSequentially}).
+   * Applies {@code handler} to each event in order and concatenates the outputs in the same order
+   * (Mir's {@code ApplyEventsSequentially}).
    */
   public static EventList applyEventsSequentially(EventList events, EventHandler handler)
       throws Exception {

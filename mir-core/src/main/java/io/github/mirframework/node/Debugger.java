@@ -9,15 +9,18 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * Drives a node in debug mode (see {@link Node#debug()}): nothing is processed until the caller steps, and the events
- * a step produces are handed to the caller, who may inspect, modify, drop or pass them on with {@link #inject}.
+ * Drives a node in debug mode (see {@link Node#debug()}): nothing is processed until the caller
+ * steps, and the events a step produces are handed to the caller, who may inspect, modify, drop or
+ * pass them on with {@link #inject}.
  *
- * <p>Pending events wait in the node's per-module buffers, so routing rules are those of a running node (an event
- * for an unknown module is rejected at injection; a received message for an unknown module is dropped and counted).
- * A step processes exactly one event, through the node's interceptor and its destination module.
+ * <p>Pending events wait in the node's per-module buffers, so routing rules are those of a running
+ * node (an event for an unknown module is rejected at injection; a received message for an unknown
+ * module is dropped and counted). A step processes exactly one event, through the node's
+ * interceptor and its destination module.
  *
- * <p>Not thread-safe: use a debugger from one thread. Events that active modules emit on their own are collected
- * (thread-safely) and returned by {@link #takeEmitted()}. Closing the debugger stops the node.
+ * <p>Not thread-safe: use a debugger from one thread. Events that active modules emit on their own
+ * are collected (thread-safely) and returned by {@link #takeEmitted()}. Closing the debugger stops
+ * the node.
  */
 public final class Debugger implements AutoCloseable {
   private final Node node;
@@ -40,8 +43,8 @@ public final class Debugger implements AutoCloseable {
   /**
    * Queues events for processing, in order.
    *
-   * @throws UnknownDestinationException if an event (other than a received message) has no destination module; then
-   *     nothing is queued
+   * @throws UnknownDestinationException if an event (other than a received message) has no
+   *     destination module; then nothing is queued
    * @throws NodeStoppedException if the node has stopped
    */
   public void inject(EventList events) {
@@ -60,7 +63,10 @@ public final class Debugger implements AutoCloseable {
     inject(EventList.of(event));
   }
 
-  /** The events waiting to be processed, grouped by module in registration order, each group front first. */
+  /**
+   * The events waiting to be processed, grouped by module in registration order, each group front
+   * first.
+   */
   public List<Event> pending() {
     node.lock().lock();
     try {
@@ -85,9 +91,9 @@ public final class Debugger implements AutoCloseable {
   }
 
   /**
-   * Processes the next pending event (modules are visited round-robin) and returns what it produced: its follow-ups
-   * followed by the module's output. The produced events are <em>not</em> queued; pass them (or changed ones) to
-   * {@link #inject} to continue.
+   * Processes the next pending event (modules are visited round-robin) and returns what it
+   * produced: its follow-ups followed by the module's output. The produced events are <em>not</em>
+   * queued; pass them (or changed ones) to {@link #inject} to continue.
    *
    * @return the produced events, or empty if nothing was pending
    * @throws ModuleFailedException if the module failed; the node is then stopped
@@ -122,7 +128,8 @@ public final class Debugger implements AutoCloseable {
   }
 
   /**
-   * Steps until nothing is pending, passing every produced event on unchanged, at most {@code maxSteps} times.
+   * Steps until nothing is pending, passing every produced event on unchanged, at most {@code
+   * maxSteps} times.
    *
    * @return the number of steps taken
    */

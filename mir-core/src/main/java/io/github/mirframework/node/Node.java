@@ -5,6 +5,7 @@ import io.github.mirframework.event.Events;
 import io.github.mirframework.eventlog.Interceptor;
 import io.github.mirframework.module.ActiveModule;
 import io.github.mirframework.module.Module;
+import io.github.mirframework.module.PassiveModule;
 import io.github.mirframework.node.internal.Engine;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
@@ -27,21 +28,26 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * A Mir node: a set of modules registered under top-level IDs, and the engine that routes events between them.
+ * A Mir node: a set of modules registered under top-level IDs, and the engine that routes events
+ * between them.
  *
- * <p>Semantics (those of Go Mir): each module has a FIFO buffer; a module gets at most one batch (of at most {@link
- * NodeConfig#maxEventBatchSize()} events) at a time, so it is never called concurrently; follow-up events are released
- * after their parent has been applied; when more than {@link NodeConfig#pauseInputThreshold()} events are buffered,
- * active modules are paused (their {@link io.github.mirframework.module.EventSink#emit} blocks) until at most {@link
- * NodeConfig#resumeInputThreshold()} remain; an event addressed to an unknown module stops the node, except a
- * received network message, which is dropped and counted; the first error stops the node.
+ * <p>Semantics (those of Go Mir): each module has a FIFO buffer; a module gets at most one batch
+ * (of at most {@link NodeConfig#maxEventBatchSize()} events) at a time, so it is never called
+ * concurrently; follow-up events are released after their parent has been applied; when more than
+ * {@link NodeConfig#pauseInputThreshold()} events are buffered, active modules are paused (their
+ * {@link io.github.mirframework.module.EventSink#emit} blocks) until at most {@link
+ * NodeConfig#resumeInputThreshold()} remain; an event addressed to an unknown module stops the
+ * node, except a received network message, which is dropped and counted; the first error stops the
+ * node.
  *
- * <p>Start-up ({@link #start()}): the events of the write-ahead log, if any, are dispatched before one {@code Init}
- * event per module. Then one worker thread per module ({@code mir-<node>-<module>}) runs, and active modules are
- * started. {@link #stop()} ends every thread the node started, closes active modules and the interceptor, and waits
- * for all of that. A node is single-use.
+ * <p>Start-up ({@link #start()}): the events of the write-ahead log, if any, are dispatched before
+ * one {@code Init} event per module. Then one worker thread per module ({@code
+ * mir-<node>-<module>}) runs, and active modules are started. {@link #stop()} ends every thread the
+ * node started, closes active modules and the interceptor, and waits for all of that. A node is
+ * single-use.
  *
- * <p>Instead of {@code start()}, {@link #debug()} runs the node step by step under the caller's control.
+ * <p>Instead of {@code start()}, {@link #debug()} runs the node step by step under the caller's
+ * control.
  *
  * <p>Thread-safety: all public methods may be called from any thread.
  */
@@ -109,18 +115,19 @@ public final class Node implements AutoCloseable {
   }
 
   /**
-   * Starts the node: loads the WAL, queues its events and then one {@code Init} per module, starts the workers and
-   * the active modules. Returns immediately.
+   * Starts the node: loads the WAL, queues its events and then one {@code Init} per module, starts
+   * the workers and the active modules. Returns immediately.
    *
    * @throws IllegalStateException if the node was already started
-   * @throws MirException if the WAL cannot be loaded or holds an event for an unknown module; the node is then
-   *     terminated
+   * @throws MirException if the WAL cannot be loaded or holds an event for an unknown module; the
+   *     node is then terminated
    */
   public void start() {
     lock.lock();
     try {
       if (state != State.NEW) {
-        throw new IllegalStateException("node " + id + " was already started (state " + state + ")");
+        throw new IllegalStateException(
+            "node " + id + " was already started (state " + state + ")");
       }
       state = State.RUNNING;
       try {
@@ -268,12 +275,14 @@ public final class Node implements AutoCloseable {
   }
 
   /**
-   * Adds events from outside the node (e.g. client requests or a test driver). Never blocks for back-pressure.
+   * Adds events from outside the node (e.g. client requests or a test driver). Never blocks for
+   * back-pressure.
    *
    * @param events the events; the caller must not change the list afterwards
-   * @throws UnknownDestinationException if an event (other than a received message) is addressed to no registered
-   *     module; then no event of the list is added and the node keeps running
-   * @throws NodeStoppedException if the node has stopped (the cause is the error that stopped it, if any)
+   * @throws UnknownDestinationException if an event (other than a received message) is addressed to
+   *     no registered module; then no event of the list is added and the node keeps running
+   * @throws NodeStoppedException if the node has stopped (the cause is the error that stopped it,
+   *     if any)
    * @throws IllegalStateException if the node has not been started, or runs in debug mode
    */
   public void injectEvents(EventList events) {
@@ -325,8 +334,9 @@ public final class Node implements AutoCloseable {
   }
 
   /**
-   * Stops the node and waits until every thread it started has ended, active modules and the interceptor are closed.
-   * Idempotent. When called from one of the node's own threads (e.g. by a module), only requests the stop.
+   * Stops the node and waits until every thread it started has ended, active modules and the
+   * interceptor are closed. Idempotent. When called from one of the node's own threads (e.g. by a
+   * module), only requests the stop.
    */
   public void stop() {
     boolean neverStarted;
@@ -424,8 +434,8 @@ public final class Node implements AutoCloseable {
   /**
    * Starts the node and blocks until it terminates.
    *
-   * @throws NodeStoppedException with the error as cause if the node was stopped by an error (returns normally
-   *     after {@link #stop()})
+   * @throws NodeStoppedException with the error as cause if the node was stopped by an error
+   *     (returns normally after {@link #stop()})
    */
   public void run() throws InterruptedException {
     start();
@@ -441,7 +451,10 @@ public final class Node implements AutoCloseable {
     return state == State.TERMINATED;
   }
 
-  /** The error that stopped the node, if any (empty while running and after a normal {@link #stop()}). */
+  /**
+   * The error that stopped the node, if any (empty while running and after a normal {@link
+   * #stop()}).
+   */
   public Optional<Throwable> failure() {
     lock.lock();
     try {
@@ -472,9 +485,10 @@ public final class Node implements AutoCloseable {
   }
 
   /**
-   * Runs the node in debug mode: no threads process events; the returned {@link Debugger} processes them when the
-   * caller steps. The WAL's events are queued, but no {@code Init} events are created (inject them if wanted).
-   * Active modules are started; what they emit is collected by the debugger.
+   * Runs the node in debug mode: no threads process events; the returned {@link Debugger} processes
+   * them when the caller steps. The WAL's events are queued, but no {@code Init} events are created
+   * (inject them if wanted). Active modules are started; what they emit is collected by the
+   * debugger.
    *
    * @throws IllegalStateException if the node was already started
    * @throws MirException if the WAL cannot be loaded
@@ -483,7 +497,8 @@ public final class Node implements AutoCloseable {
     lock.lock();
     try {
       if (state != State.NEW) {
-        throw new IllegalStateException("node " + id + " was already started (state " + state + ")");
+        throw new IllegalStateException(
+            "node " + id + " was already started (state " + state + ")");
       }
       state = State.DEBUGGING;
       try {
@@ -543,7 +558,8 @@ public final class Node implements AutoCloseable {
     }
 
     /**
-     * Registers a module under a top-level ID. The node takes ownership: it starts and closes active modules.
+     * Registers a module under a top-level ID. The node takes ownership: it starts and closes
+     * active modules.
      *
      * @throws IllegalArgumentException if the ID is not top-level or already taken
      */
@@ -560,9 +576,19 @@ public final class Node implements AutoCloseable {
       return this;
     }
 
+    /** Registers a passive module (this overload lets a lambda be passed). */
+    public Builder module(ModuleId moduleId, PassiveModule module) {
+      return module(moduleId, (Module) module);
+    }
+
     /** Registers a module under a top-level ID given as text. */
     public Builder module(String moduleId, Module module) {
       return module(ModuleId.of(moduleId), module);
+    }
+
+    /** Registers a passive module under a top-level ID given as text (accepts a lambda). */
+    public Builder module(String moduleId, PassiveModule module) {
+      return module(ModuleId.of(moduleId), (Module) module);
     }
 
     /** Registers all modules of the map, in its iteration order. */

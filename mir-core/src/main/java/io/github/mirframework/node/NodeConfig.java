@@ -1,12 +1,15 @@
 package io.github.mirframework.node;
 
 /**
- * Tuning parameters of the node engine. Instances are validated on construction, so an invalid configuration cannot
- * exist; use {@link #defaults()} and the {@code withX} copies.
+ * Tuning parameters of the node engine. Instances are validated on construction, so an invalid
+ * configuration cannot exist; use {@link #defaults()} and the {@code withX} copies.
  *
- * @param maxEventBatchSize the most events handed to a module in one {@code applyEvents} call (at least 1)
- * @param pauseInputThreshold when more events than this are buffered in the node, active modules are paused
- * @param resumeInputThreshold paused active modules resume when at most this many events are buffered
+ * @param maxEventBatchSize the most events handed to a module in one {@code applyEvents} call (at
+ *     least 1)
+ * @param pauseInputThreshold when more events than this are buffered in the node, active modules
+ *     are paused
+ * @param resumeInputThreshold paused active modules resume when at most this many events are
+ *     buffered
  */
 public record NodeConfig(int maxEventBatchSize, int pauseInputThreshold, int resumeInputThreshold) {
 
@@ -46,7 +49,9 @@ public record NodeConfig(int maxEventBatchSize, int pauseInputThreshold, int res
   /** Mir's defaults: batches of 512, pause above 8192 buffered events, resume at 6144. */
   public static NodeConfig defaults() {
     return new NodeConfig(
-        DEFAULT_MAX_EVENT_BATCH_SIZE, DEFAULT_PAUSE_INPUT_THRESHOLD, DEFAULT_RESUME_INPUT_THRESHOLD);
+        DEFAULT_MAX_EVENT_BATCH_SIZE,
+        DEFAULT_PAUSE_INPUT_THRESHOLD,
+        DEFAULT_RESUME_INPUT_THRESHOLD);
   }
 
   /** Returns a copy with another batch size. */

@@ -1,7 +1,8 @@
 package io.github.mirframework.node;
 
 /**
- * The node has stopped, normally or because of an error (the cause, if any), and accepts no more events.
+ * The node has stopped, normally or because of an error (the cause, if any), and accepts no more
+ * events.
  */
 public final class NodeStoppedException extends MirException {
   private static final long serialVersionUID = 1L;

@@ -1,6 +1,9 @@
 package io.github.mirframework.types;
 
-/** Little-endian encodings of unsigned 64-bit numbers, as used in Mir's hashing and signing byte layouts. */
+/**
+ * Little-endian encodings of unsigned 64-bit numbers, as used in Mir's hashing and signing byte
+ * layouts.
+ */
 public final class LittleEndian {
   private LittleEndian() {}
 

@@ -3,12 +3,13 @@ package io.github.mirframework.types;
 import java.util.Objects;
 
 /**
- * Identifies a module of a node. A module ID is a path of non-empty segments separated by {@code '/'}: the first
- * segment (the <em>top-level</em> ID) names a module registered with the node, the rest (the <em>sub-ID</em>)
- * addresses a submodule inside it, e.g. {@code "availability/3"}. The node routes events on the top-level ID only.
+ * Identifies a module of a node. A module ID is a path of non-empty segments separated by {@code
+ * '/'}: the first segment (the <em>top-level</em> ID) names a module registered with the node, the
+ * rest (the <em>sub-ID</em>) addresses a submodule inside it, e.g. {@code "availability/3"}. The
+ * node routes events on the top-level ID only.
  *
- * <p>Instances are immutable and cache their top-level part, so routing does not allocate. Create constants for the
- * IDs a module uses rather than parsing them per event.
+ * <p>Instances are immutable and cache their top-level part, so routing does not allocate. Create
+ * constants for the IDs a module uses rather than parsing them per event.
  */
 public final class ModuleId implements Comparable<ModuleId> {
   /** The separator between the segments of a module ID. */
@@ -46,7 +47,10 @@ public final class ModuleId implements Comparable<ModuleId> {
     return value;
   }
 
-  /** The textual top-level ID (the first segment); the same string as {@link #value()} when there is no sub-ID. */
+  /**
+   * The textual top-level ID (the first segment); the same string as {@link #value()} when there is
+   * no sub-ID.
+   */
   public String topString() {
     return top;
   }
@@ -73,7 +77,10 @@ public final class ModuleId implements Comparable<ModuleId> {
     return of(value.substring(top.length() + 1));
   }
 
-  /** Returns this ID followed by {@code sub}, e.g. {@code "availability".then("3")} = {@code "availability/3"}. */
+  /**
+   * Returns this ID followed by {@code sub}, e.g. {@code "availability".then("3")} = {@code
+   * "availability/3"}.
+   */
   public ModuleId then(ModuleId sub) {
     return new ModuleId(value + SEPARATOR + sub.value, top);
   }

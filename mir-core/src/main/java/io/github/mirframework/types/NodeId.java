@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Identifies a node (replica). Node IDs are non-empty strings without whitespace, ordered as strings.
+ * Identifies a node (replica). Node IDs are non-empty strings without whitespace, ordered as
+ * strings.
  *
  * @param value the textual ID
  */
@@ -30,7 +31,10 @@ public record NodeId(String value) implements Comparable<NodeId> {
     return new NodeId(value);
   }
 
-  /** Returns the node ID whose text is the decimal form of {@code n} (Mir's {@code NewNodeIDFromInt}). */
+  /**
+   * Returns the node ID whose text is the decimal form of {@code n} (Mir's {@code
+   * NewNodeIDFromInt}).
+   */
   public static NodeId of(int n) {
     return new NodeId(Integer.toString(n));
   }

@@ -1,7 +1,8 @@
 package io.github.mirframework.types;
 
 /**
- * A client's request number: the n-th request of one client. Values are non-negative; arithmetic that would overflow fails.
+ * A client's request number: the n-th request of one client. Values are non-negative; arithmetic
+ * that would overflow fails.
  *
  * @param value the number, at least 0
  */

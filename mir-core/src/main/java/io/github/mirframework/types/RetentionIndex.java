@@ -1,7 +1,8 @@
 package io.github.mirframework.types;
 
 /**
- * A retention index: state and events tagged with an index below the current one may be garbage-collected. Values are non-negative; arithmetic that would overflow fails.
+ * A retention index: state and events tagged with an index below the current one may be
+ * garbage-collected. Values are non-negative; arithmetic that would overflow fails.
  *
  * @param value the number, at least 0
  */

@@ -1,7 +1,8 @@
 package io.github.mirframework.types;
 
 /**
- * A sequence number: the position of an item in a totally ordered log. Values are non-negative; arithmetic that would overflow fails.
+ * A sequence number: the position of an item in a totally ordered log. Values are non-negative;
+ * arithmetic that would overflow fails.
  *
  * @param value the number, at least 0
  */

@@ -18,19 +18,20 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The deterministic core of a node: per-module FIFO buffers, routing by top-level module ID, at most one batch in
- * flight per module, bounded batches, follow-ups released after their parent, and the pause/resume state of active
- * input. It has no threads and no clock: the threaded {@code Node} runtime, the debugger and the deterministic
- * simulation all drive it through {@link #route}, {@link #takeBatch}/{@link #nextBatch}, {@link #process} and {@link
- * #complete}.
+ * The deterministic core of a node: per-module FIFO buffers, routing by top-level module ID, at
+ * most one batch in flight per module, bounded batches, follow-ups released after their parent, and
+ * the pause/resume state of active input. It has no threads and no clock: the threaded {@code Node}
+ * runtime, the debugger and the deterministic simulation all drive it through {@link #route},
+ * {@link #takeBatch}/{@link #nextBatch}, {@link #process} and {@link #complete}.
  *
- * <p>Not thread-safe: a driver must serialize all calls except {@link #process}, which touches only the batch's own
- * module and may run on any thread (one batch per module at a time).
+ * <p>Not thread-safe: a driver must serialize all calls except {@link #process}, which touches only
+ * the batch's own module and may run on any thread (one batch per module at a time).
  */
 public final class Engine {
 
   /**
-   * A batch of events taken from one module's buffer, to be processed and then {@linkplain #complete completed}.
+   * A batch of events taken from one module's buffer, to be processed and then {@linkplain
+   * #complete completed}.
    *
    * @param slot index of the module in registration order
    * @param moduleId the module's top-level ID
@@ -129,9 +130,10 @@ public final class Engine {
   }
 
   /**
-   * Appends each event to the buffer of its destination's top-level module. A {@code MessageReceived} event for an
-   * unknown module (which a faulty peer can cause) is dropped and counted; any other unknown destination is an error
-   * (events before it in the list have been added). Pauses input when more than the pause threshold are buffered.
+   * Appends each event to the buffer of its destination's top-level module. A {@code
+   * MessageReceived} event for an unknown module (which a faulty peer can cause) is dropped and
+   * counted; any other unknown destination is an error (events before it in the list have been
+   * added). Pauses input when more than the pause threshold are buffered.
    *
    * @throws UnknownDestinationException for an event addressed to no registered module
    */
@@ -175,7 +177,10 @@ public final class Engine {
     return !s.inFlight && !s.buffer.isEmpty();
   }
 
-  /** Takes the next batch (up to the configured size) of the module in {@code slot}, or null if it is not ready. */
+  /**
+   * Takes the next batch (up to the configured size) of the module in {@code slot}, or null if it
+   * is not ready.
+   */
   public Batch takeBatch(int slot) {
     return takeBatch(slot, config.maxEventBatchSize());
   }
@@ -196,8 +201,8 @@ public final class Engine {
   }
 
   /**
-   * Takes a batch from the next ready module, visiting modules round-robin from the one after the last module served;
-   * null if no module is ready.
+   * Takes a batch from the next ready module, visiting modules round-robin from the one after the
+   * last module served; null if no module is ready.
    */
   public Batch nextBatch() {
     return nextBatch(config.maxEventBatchSize());
@@ -216,8 +221,8 @@ public final class Engine {
   }
 
   /**
-   * Finishes a batch: the module may receive its next batch, and {@code output} (follow-ups of the batch's events and
-   * the module's output, as returned by {@link #process}) is routed.
+   * Finishes a batch: the module may receive its next batch, and {@code output} (follow-ups of the
+   * batch's events and the module's output, as returned by {@link #process}) is routed.
    *
    * @throws UnknownDestinationException if an output event has no destination module
    */
@@ -232,9 +237,10 @@ public final class Engine {
   }
 
   /**
-   * Processes a batch: strips follow-ups, shows the stripped events to the interceptor, applies them to the module
-   * and returns the follow-ups followed by the module's output (an active module's output arrives later through its
-   * sink). Safe to call from any thread, as long as one module has at most one batch in process.
+   * Processes a batch: strips follow-ups, shows the stripped events to the interceptor, applies
+   * them to the module and returns the follow-ups followed by the module's output (an active
+   * module's output arrives later through its sink). Safe to call from any thread, as long as one
+   * module has at most one batch in process.
    *
    * @throws ModuleFailedException if the module or the interceptor throws anything
    */
