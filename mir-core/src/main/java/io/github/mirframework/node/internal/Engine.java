@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The deterministic core of a node: per-module FIFO buffers, routing by top-level module ID, at
@@ -52,6 +54,9 @@ public final class Engine {
       this.module = module;
     }
   }
+
+  /** Logs every processed event at TRACE level (Mir logs events at its trace level too). */
+  private static final Logger EVENT_LOG = LoggerFactory.getLogger("io.github.mirframework.node.events");
 
   private final Slot[] slots;
   private final Map<String, Slot> byTop;
@@ -246,6 +251,11 @@ public final class Engine {
    */
   public static EventList process(Batch batch, Interceptor interceptor) {
     EventList.Split split = batch.events().stripFollowUps();
+    if (EVENT_LOG.isTraceEnabled()) {
+      for (Event e : split.plain()) {
+        EVENT_LOG.trace("event for module '{}': {}", batch.moduleId(), e);
+      }
+    }
     if (interceptor != null) {
       try {
         interceptor.intercept(batch.moduleId(), split.plain());
