@@ -57,6 +57,7 @@ public final class PayloadRegistry {
             WalAppend.getDefaultInstance(),
             WalTruncate.getDefaultInstance(),
             EventRecord.getDefaultInstance(),
+            io.github.mirframework.event.pb.Origin.getDefaultInstance(),
             TestingString.getDefaultInstance(),
             TestingUint.getDefaultInstance()));
     return r;
