@@ -56,7 +56,8 @@ public final class Engine {
   }
 
   /** Logs every processed event at TRACE level (Mir logs events at its trace level too). */
-  private static final Logger EVENT_LOG = LoggerFactory.getLogger("io.github.mirframework.node.events");
+  private static final Logger EVENT_LOG =
+      LoggerFactory.getLogger("io.github.mirframework.node.events");
 
   private final Slot[] slots;
   private final Map<String, Slot> byTop;
