@@ -115,6 +115,9 @@ public final class EventList implements Iterable<Event> {
 
   /** Returns a new list with the first {@code n} events (or all, if fewer). */
   public EventList head(int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("head size must not be negative, got " + n);
+    }
     int k = Math.min(n, size);
     return new EventList(Arrays.copyOf(items, k), k);
   }

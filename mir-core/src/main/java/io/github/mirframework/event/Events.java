@@ -33,6 +33,8 @@ public final class Events {
 
   /** Returns a network message for module {@code destModule} of the receiving nodes. */
   public static NetMessage netMessage(ModuleId destModule, Message payload) {
+    // Known types can be decoded by the shared codec and described in event logs.
+    PayloadRegistry.shared().register(payload);
     return NetMessage.newBuilder()
         .setDestModule(destModule.value())
         .setPayload(Any.pack(payload))
@@ -130,6 +132,10 @@ public final class Events {
     if (d.isNegative()) {
       throw new IllegalArgumentException("duration must not be negative: " + d);
     }
-    return d.toNanos();
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("duration too long for nanoseconds: " + d, e);
+    }
   }
 }

@@ -1,6 +1,7 @@
 package io.github.mirframework.event;
 
 import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.Message;
 import io.github.mirframework.event.pb.EventRecord;
 import io.github.mirframework.event.pb.Init;
@@ -36,6 +37,9 @@ public final class PayloadRegistry {
   private static final PayloadRegistry SHARED = withCoreTypes();
 
   private final ConcurrentHashMap<String, Message> prototypes = new ConcurrentHashMap<>();
+  // Descriptors of generated types already registered: makes repeated registration (once per
+  // encoded event) cheap.
+  private final ConcurrentHashMap<Descriptor, Boolean> known = new ConcurrentHashMap<>();
 
   /** Returns a new registry with no types. */
   public static PayloadRegistry empty() {
@@ -71,11 +75,26 @@ public final class PayloadRegistry {
     return SHARED;
   }
 
-  /** Registers the type of {@code prototype} (any instance of it; the default instance is kept). */
+  /**
+   * Registers the type of {@code prototype} (any instance of it; the default instance is kept). A
+   * generated class replaces a {@code DynamicMessage} registered earlier for the same type, never
+   * the other way round, so that decoding yields the application's classes whenever they are known.
+   */
   public PayloadRegistry register(Message prototype) {
     Objects.requireNonNull(prototype, "prototype");
-    prototypes.putIfAbsent(
-        typeUrl(prototype.getDescriptorForType()), prototype.getDefaultInstanceForType());
+    Descriptor d = prototype.getDescriptorForType();
+    if (known.containsKey(d)) {
+      return this;
+    }
+    Message proto = prototype.getDefaultInstanceForType();
+    prototypes.merge(
+        typeUrl(d),
+        proto,
+        (old, neu) ->
+            old instanceof DynamicMessage && !(neu instanceof DynamicMessage) ? neu : old);
+    if (!(proto instanceof DynamicMessage)) {
+      known.put(d, Boolean.TRUE);
+    }
     return this;
   }
 

@@ -415,7 +415,16 @@ public final class Node implements AutoCloseable {
       try {
         interceptor.close();
       } catch (Throwable t) {
-        LOG.warn("node {}: closing the interceptor failed", id, t);
+        // E.g. a recorder that could not flush its last entries: report it like any other failure.
+        LOG.error("node {}: closing the interceptor failed", id, t);
+        lock.lock();
+        try {
+          if (failure == null) {
+            failure = new MirException("closing the interceptor failed: " + t, t);
+          }
+        } finally {
+          lock.unlock();
+        }
       }
     }
     state = State.TERMINATED;

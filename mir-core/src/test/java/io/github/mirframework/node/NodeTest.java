@@ -501,6 +501,29 @@ class NodeTest {
   }
 
   @Test
+  void interceptorFailingToCloseIsReportedAsFailure() throws Exception {
+    Interceptor icpt =
+        new Interceptor() {
+          @Override
+          public void intercept(ModuleId module, EventList events) {}
+
+          @Override
+          public void close() throws java.io.IOException {
+            throw new java.io.IOException("could not flush");
+          }
+        };
+    Node node =
+        track(
+            Node.builder(NodeId.of("icptclose"))
+                .module(A, new Recording())
+                .interceptor(icpt)
+                .build());
+    node.start();
+    node.stop();
+    assertThat(node.failure().orElseThrow()).hasRootCauseMessage("could not flush");
+  }
+
+  @Test
   void stopWithoutStartClosesModulesAndTerminates() {
     Emitter em = new Emitter();
     Node node = track(Node.builder(NodeId.of("never")).module("em", em).build());

@@ -9,8 +9,9 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A network of nodes in one JVM (Mir's fake transport layer): each node gets an {@link InProcessTransport}; messages
- * are handed between transports through bounded per-node inboxes, without serialization of the payload.
+ * A network of nodes in one JVM (Mir's fake transport layer): each node gets an {@link
+ * InProcessTransport}; messages are handed between transports through bounded per-node inboxes,
+ * without serialization of the payload.
  *
  * <p>Thread-safe. The transports own their threads; close them (their nodes do) to stop everything.
  */
@@ -27,7 +28,10 @@ public final class InProcessNetwork {
     this(members, DEFAULT_INBOX_CAPACITY);
   }
 
-  /** Creates a network of the given nodes whose inboxes hold at most {@code inboxCapacity} batches each. */
+  /**
+   * Creates a network of the given nodes whose inboxes hold at most {@code inboxCapacity} batches
+   * each.
+   */
   public InProcessNetwork(Collection<NodeId> members, int inboxCapacity) {
     if (inboxCapacity < 1) {
       throw new IllegalArgumentException("inbox capacity must be at least 1, got " + inboxCapacity);
@@ -58,7 +62,10 @@ public final class InProcessNetwork {
     return transports.get(id);
   }
 
-  /** Messages dropped so far by all transports, by node (full inboxes, unknown or stopped destinations). */
+  /**
+   * Messages dropped so far by all transports, by node (full inboxes, unknown or stopped
+   * destinations).
+   */
   public Map<NodeId, Long> droppedMessages() {
     Map<NodeId, Long> out = new LinkedHashMap<>();
     for (NodeId id : members) {

@@ -17,11 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The transport of one node of an {@link InProcessNetwork}: an active module (usually registered as {@code "net"})
- * that handles {@code SendMessage} and emits {@code MessageReceived}. The sender of a delivered message is the node
- * this transport belongs to, never taken from the message. Each transport has one delivery thread ({@code
- * mir-inproc-<node>}) that moves its inbox into its node; a full inbox drops (and counts) messages instead of blocking
- * the sender.
+ * The transport of one node of an {@link InProcessNetwork}: an active module (usually registered as
+ * {@code "net"}) that handles {@code SendMessage} and emits {@code MessageReceived}. The sender of
+ * a delivered message is the node this transport belongs to, never taken from the message. Each
+ * transport has one delivery thread ({@code mir-inproc-<node>}) that moves its inbox into its node;
+ * a full inbox drops (and counts) messages instead of blocking the sender.
  */
 public final class InProcessTransport implements ActiveModule {
   private static final Logger LOG = LoggerFactory.getLogger(InProcessTransport.class);
