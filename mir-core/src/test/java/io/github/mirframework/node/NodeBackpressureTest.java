@@ -27,7 +27,9 @@ class NodeBackpressureTest {
   /** Emits batches of events for the consumer as fast as the node lets it. */
   static final class Blabber implements ActiveModule {
     final AtomicLong submitted = new AtomicLong();
-    final AtomicLong attempts = new AtomicLong();
+    /** True from just before an emit call until its result has been counted. */
+    volatile boolean inEmit;
+
     private Thread thread;
     private volatile boolean closed;
 
@@ -42,11 +44,12 @@ class NodeBackpressureTest {
                     for (int i = 0; i < BLABBER_BATCH; i++) {
                       batch.add(Events.testingUint(CONSUMER, 0));
                     }
-                    attempts.incrementAndGet();
+                    inEmit = true;
                     if (!sink.emit(batch)) {
                       return;
                     }
                     submitted.addAndGet(BLABBER_BATCH);
+                    inEmit = false;
                   }
                 } catch (InterruptedException e) {
                   Thread.currentThread().interrupt();
@@ -109,12 +112,10 @@ class NodeBackpressureTest {
             .build();
     try {
       node.start();
-      // The consumer is blocked: the blabber must end up blocked in emit() with the buffer above
-      // the pause threshold.
+      // The consumer is blocked, so once more than the pause threshold is buffered, input stays paused and the
+      // blabber's next emit() blocks until the consumer catches up: its count is stable from then on.
       NodeTest.await(
-          () ->
-              node.bufferedEvents() > CONFIG.pauseInputThreshold() - CONFIG.maxEventBatchSize()
-                  && blabber.attempts.get() * BLABBER_BATCH > blabber.submitted.get(),
+          () -> node.bufferedEvents() > CONFIG.pauseInputThreshold() && blabber.inEmit,
           "the blabber is paused");
       long pausedAt = blabber.submitted.get();
       assertThat(pausedAt).isLessThanOrEqualTo(bound(consumer));
@@ -130,8 +131,8 @@ class NodeBackpressureTest {
       }
       // Now let the consumer run freely for a while: the blabber resumes, the bound keeps holding.
       for (int round = 0; round < 20; round++) {
-        consumer.permits.release(CONFIG.pauseInputThreshold());
         long target = consumer.consumed.get() + CONFIG.pauseInputThreshold() / 2;
+        consumer.permits.release(CONFIG.pauseInputThreshold());
         NodeTest.await(() -> consumer.consumed.get() >= target, "the consumer made progress");
         assertThat(blabber.submitted.get()).isLessThanOrEqualTo(bound(consumer));
       }

@@ -103,7 +103,16 @@ class NodeTest {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (!cond.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
+        StringBuilder dump = new StringBuilder();
+        Thread.getAllStackTraces()
+            .forEach(
+                (t, st) -> {
+                  dump.append('\n').append(t.getName()).append(' ').append(t.getState());
+                  for (StackTraceElement e : st) {
+                    dump.append("\n    at ").append(e);
+                  }
+                });
+        throw new AssertionError("timed out waiting until " + what + "; threads:" + dump);
       }
       Thread.sleep(1);
     }

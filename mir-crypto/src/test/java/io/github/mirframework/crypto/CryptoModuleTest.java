@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.github.mirframework.crypto.pb.NodeSigsVerified;
-import io.github.mirframework.crypto.pb.Origin;
 import io.github.mirframework.crypto.pb.SigVerItem;
 import io.github.mirframework.event.Event;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
+import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
 import java.util.ArrayList;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.github.mirframework.crypto.pb.HashData;
-import io.github.mirframework.crypto.pb.Origin;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
+import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.types.LittleEndian;
 import io.github.mirframework.types.ModuleId;
 import java.util.HexFormat;
