@@ -23,15 +23,18 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Events per second through the bare deterministic step function ({@link Engine}) on one thread: take a batch,
- * process it, complete it. The same ring of forwarding modules as {@link NodeThroughputBenchmark}.
+ * Events per second through the bare deterministic step function ({@link Engine}) on one thread:
+ * take a batch, process it, complete it. The same ring of forwarding modules as {@link
+ * NodeThroughputBenchmark}.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @State(Scope.Thread)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class EngineStepBenchmark {
   static final int STEPS = 64;
 

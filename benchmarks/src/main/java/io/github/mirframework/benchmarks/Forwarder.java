@@ -8,8 +8,8 @@ import io.github.mirframework.types.ModuleId;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * A trivial passive module for engine benchmarks: it forwards every event (except Init) to the next module of a
- * ring, allocating one new event per event, and counts what it processed.
+ * A trivial passive module for engine benchmarks: it forwards every event (except Init) to the next
+ * module of a ring, allocating one new event per event, and counts what it processed.
  */
 final class Forwarder implements PassiveModule {
   private final ModuleId next;

@@ -22,15 +22,18 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Events per second through the threaded {@link Node}: a ring of trivial passive modules, each forwarding every event
- * to the next, with a constant population of events circulating. One operation is one event processed by a module.
+ * Events per second through the threaded {@link Node}: a ring of trivial passive modules, each
+ * forwarding every event to the next, with a constant population of events circulating. One
+ * operation is one event processed by a module.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @State(Scope.Benchmark)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class NodeThroughputBenchmark {
   /** Events each benchmark invocation waits for. */
   static final int EVENTS_PER_OP = 1 << 20;

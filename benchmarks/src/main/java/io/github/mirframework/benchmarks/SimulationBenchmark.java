@@ -32,15 +32,18 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Simulated events per wall-clock second: 4 nodes, each starting 256 "tokens" that every receiver forwards to a random
- * node, over the simulated network (0–10 ms latency, no loss, so the token population stays constant), with the simulated timer module registered. The
- * {@code events} counter is the number of events the nodes' modules processed.
+ * Simulated events per wall-clock second: 4 nodes, each starting 256 "tokens" that every receiver
+ * forwards to a random node, over the simulated network (0–10 ms latency, no loss, so the token
+ * population stays constant), with the simulated timer module registered. The {@code events}
+ * counter is the number of events the nodes' modules processed.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class SimulationBenchmark {
   static final ModuleId NET = ModuleId.of("net");
   static final ModuleId TOKENS = ModuleId.of("tokens");

@@ -27,6 +27,7 @@ class NodeBackpressureTest {
   /** Emits batches of events for the consumer as fast as the node lets it. */
   static final class Blabber implements ActiveModule {
     final AtomicLong submitted = new AtomicLong();
+
     /** True from just before an emit call until its result has been counted. */
     volatile boolean inEmit;
 
@@ -112,8 +113,10 @@ class NodeBackpressureTest {
             .build();
     try {
       node.start();
-      // The consumer is blocked, so once more than the pause threshold is buffered, input stays paused and the
-      // blabber's next emit() blocks until the consumer catches up: its count is stable from then on.
+      // The consumer is blocked, so once more than the pause threshold is buffered, input stays
+      // paused and the
+      // blabber's next emit() blocks until the consumer catches up: its count is stable from then
+      // on.
       NodeTest.await(
           () -> node.bufferedEvents() > CONFIG.pauseInputThreshold() && blabber.inEmit,
           "the blabber is paused");
