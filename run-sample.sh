@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs a Mir-Java sample or tool: ./run-sample.sh <command> [options]   (./run-sample.sh --help lists them)
+# Finds a Java >= 21 (JAVA_HOME, PATH, then /usr/lib/jvm/*), builds the samples jar if it is missing or older than
+# the sources, and runs it.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+java_version() { # prints the major version of the given java binary, or nothing
+  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p' | head -1
+}
+
+find_java() {
+  local candidates=()
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME/bin/java")
+  command -v java >/dev/null 2>&1 && candidates+=("$(command -v java)")
+  for d in /usr/lib/jvm/*/bin/java; do candidates+=("$d"); done
+  for j in "${candidates[@]}"; do
+    if [ -x "$j" ]; then
+      v=$(java_version "$j")
+      if [ -n "$v" ] && [ "$v" -ge 21 ]; then echo "$j"; return 0; fi
+    fi
+  done
+  return 1
+}
+
+java=$(find_java) || { echo "run-sample.sh: no Java >= 21 found (set JAVA_HOME)" >&2; exit 1; }
+jar=samples/target/mir-samples.jar
+if [ ! -f "$jar" ] || [ -n "$(find . -path ./samples/target -prune -o \( -name '*.java' -o -name '*.proto' -o -name pom.xml \) -newer "$jar" -print -quit 2>/dev/null | grep -v '/target/' || true)" ]; then
+  echo "Building the samples jar (first run takes a few minutes)..." >&2
+  mvn -q -B -DskipTests -pl samples -am package >&2
+fi
+exec "$java" -jar "$jar" "$@"

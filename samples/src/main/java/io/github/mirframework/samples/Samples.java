@@ -1,0 +1,25 @@
+package io.github.mirframework.samples;
+
+import io.github.mirframework.samples.pingpong.PingPongCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the samples jar: one subcommand per sample or tool. */
+@Command(
+    name = "mir-samples",
+    mixinStandardHelpOptions = true,
+    version = "Mir-Java samples 0.1.0",
+    description = "Mir-Java sample protocols and tools.",
+    subcommands = {PingPongCommand.class, CommandLine.HelpCommand.class})
+public final class Samples implements Runnable {
+
+  @Override
+  public void run() {
+    CommandLine.usage(this, System.out);
+  }
+
+  /** Runs the command line and exits with its status. */
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Samples()).execute(args));
+  }
+}

@@ -1,0 +1,95 @@
+package io.github.mirframework.samples.pingpong;
+
+import io.github.mirframework.module.Module;
+import io.github.mirframework.net.inprocess.InProcessNetwork;
+import io.github.mirframework.node.Node;
+import io.github.mirframework.timer.TimerModule;
+import io.github.mirframework.types.ModuleId;
+import io.github.mirframework.types.NodeId;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Runs pingpong between two nodes in this JVM, connected by the in-process transport. */
+@Command(
+    name = "pingpong",
+    mixinStandardHelpOptions = true,
+    description = "Two nodes in this JVM exchange pings and pongs (Mir's pingpong sample).")
+public final class PingPongCommand implements Callable<Integer> {
+
+  @Option(
+      names = "--rounds",
+      defaultValue = "5",
+      description = "Stop after each node received this many pongs; 0 runs until interrupted.")
+  int rounds;
+
+  @Option(
+      names = "--period-ms",
+      defaultValue = "1000",
+      description = "Milliseconds between two pings of a node (default: ${DEFAULT-VALUE}).")
+  long periodMs;
+
+  @Override
+  public Integer call() throws Exception {
+    return run(System.out);
+  }
+
+  int run(PrintStream out) throws InterruptedException {
+    if (rounds < 0 || periodMs <= 0) {
+      out.println("--rounds must be >= 0 and --period-ms > 0");
+      return 2;
+    }
+    List<NodeId> ids = List.of(NodeId.of("0"), NodeId.of("1"));
+    InProcessNetwork net = new InProcessNetwork(ids);
+    CountDownLatch done = new CountDownLatch(2 * Math.max(rounds, 1));
+    List<Node> nodes = new ArrayList<>();
+    PingPong.Config cfg = PingPong.Config.defaults();
+    for (NodeId id : ids) {
+      Map<ModuleId, Module> modules = new LinkedHashMap<>();
+      modules.put(cfg.net(), net.transport(id));
+      modules.put(cfg.timer(), new TimerModule());
+      modules.put(
+          cfg.self(),
+          new PingPong(
+              cfg,
+              id,
+              Duration.ofMillis(periodMs),
+              o -> {
+                synchronized (out) {
+                  out.println("node " + id + ": " + o);
+                }
+                if (o.kind().equals("pong") && rounds > 0) {
+                  done.countDown();
+                }
+              }));
+      nodes.add(Node.builder(id).modules(modules).build());
+    }
+    try {
+      nodes.forEach(Node::start);
+      if (rounds == 0) {
+        new CountDownLatch(1).await();
+      }
+      if (!done.await(rounds * periodMs + 30_000, TimeUnit.MILLISECONDS)) {
+        out.println("pingpong did not complete in time");
+        return 1;
+      }
+    } finally {
+      nodes.forEach(Node::stop);
+    }
+    for (Node n : nodes) {
+      if (n.failure().isPresent()) {
+        out.println("node " + n.id() + " failed: " + n.failure().get());
+        return 1;
+      }
+    }
+    return 0;
+  }
+}
