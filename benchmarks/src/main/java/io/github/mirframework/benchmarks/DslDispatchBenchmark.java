@@ -23,16 +23,18 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Cost of the DSL's dispatch per event: a batch of 512 events through a {@link DslModule} with one handler, compared
- * with a hand-written {@code switch} module doing the same work, and for received messages (which the DSL unpacks
- * from {@code Any} before dispatch).
+ * Cost of the DSL's dispatch per event: a batch of 512 events through a {@link DslModule} with one
+ * handler, compared with a hand-written {@code switch} module doing the same work, and for received
+ * messages (which the DSL unpacks from {@code Any} before dispatch).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @State(Scope.Thread)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class DslDispatchBenchmark {
   static final int BATCH = 512;
   static final ModuleId SELF = ModuleId.of("m");
@@ -70,7 +72,6 @@ public class DslDispatchBenchmark {
               Events.netMessage(SELF, TestingString.newBuilder().setValue("m" + i).build())));
     }
   }
-  }
 
   /** DSL dispatch of a plain event, per event. */
   @Benchmark
@@ -87,9 +88,9 @@ public class DslDispatchBenchmark {
   }
 
   /**
-   * DSL dispatch of a received message, per message: type lookup from the Any's type URL and unpacking (protobuf
-   * caches the parsed value inside the Any after the first unpack, so this measures the steady-state dispatch, not
-   * parsing).
+   * DSL dispatch of a received message, per message: type lookup from the Any's type URL and
+   * unpacking (protobuf caches the parsed value inside the Any after the first unpack, so this
+   * measures the steady-state dispatch, not parsing).
    */
   @Benchmark
   @OperationsPerInvocation(BATCH)
