@@ -27,6 +27,8 @@ final class DescriptorPool {
 
   /** Thrown when a descriptor record cannot be used; the message says why. */
   static final class BadDescriptorsException extends Exception {
+    private static final long serialVersionUID = 1L;
+
     BadDescriptorsException(String message, Throwable cause) {
       super(message, cause);
     }
