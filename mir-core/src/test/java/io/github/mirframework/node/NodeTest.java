@@ -114,7 +114,7 @@ class NodeTest {
                 });
         throw new AssertionError("timed out waiting until " + what + "; threads:" + dump);
       }
-      Thread.sleep(1);
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
     }
   }
 
@@ -149,6 +149,8 @@ class NodeTest {
 
   @Test
   void followUpsAreReleasedOnlyAfterTheirParentWasApplied() throws Exception {
+    CountDownLatch parentEntered = new CountDownLatch(1);
+    CountDownLatch releaseParent = new CountDownLatch(1);
     List<String> order = Collections.synchronizedList(new ArrayList<>());
     Recording a =
         new Recording(
@@ -164,9 +166,11 @@ class NodeTest {
         events -> {
           for (Event e : events) {
             if (e.is(TestingString.class)) {
-              // Make the parent slow, so an engine that released follow-ups early would be caught.
+              // Hold the parent inside its module until the test has checked that no follow-up was
+              // released.
+              parentEntered.countDown();
               try {
-                Thread.sleep(20);
+                releaseParent.await();
               } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
               }
@@ -189,6 +193,12 @@ class NodeTest {
         };
     Node node = track(Node.builder(NodeId.of("fu")).module(A, a).module(B, b).module(C, c).build());
     node.start();
+    assertThat(parentEntered.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+    assertThat(node.bufferedEvents())
+        .as("follow-ups are held while the parent is applied")
+        .isZero();
+    assertThat(order).isEmpty();
+    releaseParent.countDown();
     await(() -> order.size() == 3, "all three events were applied");
     assertThat(order).containsExactly("b:parent", "c:child", "c:grandchild");
   }
@@ -319,12 +329,8 @@ class NodeTest {
     Thread stopper =
         new Thread(
             () -> {
-              try {
-                while (stopped.bufferedEvents() > 0 || liveThreadsOf(stopped.id()).isEmpty()) {
-                  Thread.sleep(1);
-                }
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+              while (stopped.bufferedEvents() > 0 || liveThreadsOf(stopped.id()).isEmpty()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
               }
               stopped.stop();
             });
