@@ -1,5 +1,6 @@
 package io.github.mirframework.samples;
 
+import io.github.mirframework.samples.bcbdemo.BcbDemoCommand;
 import io.github.mirframework.samples.pingpong.PingPongCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "Mir-Java samples 0.1.0",
     description = "Mir-Java sample protocols and tools.",
-    subcommands = {PingPongCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {PingPongCommand.class, BcbDemoCommand.class, CommandLine.HelpCommand.class})
 public final class Samples implements Runnable {
 
   @Override
