@@ -6,9 +6,13 @@ import io.github.mirframework.event.Events;
 import io.github.mirframework.event.pb.Init;
 import io.github.mirframework.event.pb.NetMessage;
 import io.github.mirframework.event.pb.SendMessage;
-import io.github.mirframework.module.ActiveModule;
 import io.github.mirframework.module.EventSink;
+import io.github.mirframework.net.Membership;
+import io.github.mirframework.net.Transport;
 import io.github.mirframework.types.NodeId;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -22,8 +26,13 @@ import org.slf4j.LoggerFactory;
  * a delivered message is the node this transport belongs to, never taken from the message. Each
  * transport has one delivery thread ({@code mir-inproc-<node>}) that moves its inbox into its node;
  * a full inbox drops (and counts) messages instead of blocking the sender.
+ *
+ * <p>As a {@link Transport}: there is nothing to start or connect, so {@link #start()} does nothing
+ * and a node counts as connected while its transport exists and is open. Until {@link #connect} is
+ * first called, every member of the network is a valid destination; from then on only the nodes
+ * made known by {@code connect} (and not forgotten by {@link #closeOldConnections}) are.
  */
-public final class InProcessTransport implements ActiveModule {
+public final class InProcessTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(InProcessTransport.class);
 
   private final NodeId self;
@@ -32,6 +41,8 @@ public final class InProcessTransport implements ActiveModule {
   private final AtomicLong dropped = new AtomicLong();
   private volatile boolean closed;
   private Thread thread;
+  // null: every member of the network (connect() was never called). Replaced, never mutated.
+  private volatile Set<NodeId> known;
 
   InProcessTransport(NodeId self, InProcessNetwork network, int inboxCapacity) {
     this.self = self;
@@ -40,8 +51,57 @@ public final class InProcessTransport implements ActiveModule {
   }
 
   /** The node this transport belongs to. */
+  @Override
   public NodeId self() {
     return self;
+  }
+
+  /** Does nothing: an in-process transport has no network services. */
+  @Override
+  public void start() {}
+
+  @Override
+  public synchronized void connect(Membership membership) {
+    Set<NodeId> next = known == null ? new HashSet<>() : new HashSet<>(known);
+    next.addAll(membership.ids());
+    known = Set.copyOf(next);
+  }
+
+  @Override
+  public synchronized void closeOldConnections(Membership newMembership) {
+    Set<NodeId> next = new HashSet<>(known == null ? network.members() : known);
+    next.retainAll(newMembership.ids());
+    known = Set.copyOf(next);
+  }
+
+  private boolean isKnown(NodeId id) {
+    Set<NodeId> k = known;
+    return k == null ? network.members().contains(id) : k.contains(id);
+  }
+
+  @Override
+  public boolean waitFor(int n, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      if (closed) {
+        return false;
+      }
+      int up = 0;
+      for (NodeId id : network.members()) {
+        InProcessTransport t = network.lookup(id);
+        if (isKnown(id) && t != null && !t.closed) {
+          up++;
+        }
+      }
+      if (up >= n) {
+        return true;
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        return false;
+      }
+      // Peers appear when their transports are created; there is nothing to be notified of.
+      Thread.sleep(1);
+    }
   }
 
   @Override
@@ -92,25 +152,45 @@ public final class InProcessTransport implements ActiveModule {
 
   private void send(SendMessage s) {
     NetMessage msg = s.getMsg();
-    Event received;
-    try {
-      received = Events.messageReceived(self, msg);
-    } catch (IllegalArgumentException e) {
-      LOG.warn("{}: dropping message with bad destination module '{}'", self, msg.getDestModule());
-      dropped.incrementAndGet();
+    Event received = receivedEvent(msg, s.getDestinationsCount());
+    if (received == null) {
       return;
     }
     for (String d : s.getDestinationsList()) {
-      InProcessTransport dest;
+      NodeId id;
       try {
-        dest = network.lookup(NodeId.of(d));
+        id = NodeId.of(d);
       } catch (IllegalArgumentException e) {
-        dest = null;
-      }
-      if (dest == null || dest.closed || !dest.inbox.offer(EventList.of(received))) {
         dropped.incrementAndGet();
+        continue;
       }
+      deliver(id, received);
     }
+  }
+
+  private Event receivedEvent(NetMessage msg, int destinations) {
+    try {
+      return Events.messageReceived(self, msg);
+    } catch (IllegalArgumentException e) {
+      LOG.warn("{}: dropping message with bad destination module '{}'", self, msg.getDestModule());
+      dropped.addAndGet(destinations);
+      return null;
+    }
+  }
+
+  private boolean deliver(NodeId id, Event received) {
+    InProcessTransport dest = isKnown(id) ? network.lookup(id) : null;
+    if (closed || dest == null || dest.closed || !dest.inbox.offer(EventList.of(received))) {
+      dropped.incrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  @Override
+  public boolean send(NodeId destination, NetMessage msg) {
+    Event received = receivedEvent(msg, 1);
+    return received != null && deliver(destination, received);
   }
 
   /** Number of messages this transport could not hand over. */
@@ -119,7 +199,7 @@ public final class InProcessTransport implements ActiveModule {
   }
 
   @Override
-  public void close() {
+  public void stop() {
     Thread t;
     synchronized (this) {
       closed = true;
