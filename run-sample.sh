@@ -29,4 +29,7 @@ if [ ! -f "$jar" ] || [ -n "$(find . -path ./samples/target -prune -o \( -name '
   echo "Building the samples jar (first run takes a few minutes)..." >&2
   mvn -q -B -DskipTests -pl samples -am package >&2
 fi
-exec "$java" -jar "$jar" "$@"
+flags=()
+# protobuf-java still uses sun.misc.Unsafe; JDK 23+ warns unless the access is allowed explicitly.
+[ "$(java_version "$java")" -ge 23 ] && flags+=(--sun-misc-unsafe-memory-access=allow)
+exec "$java" "${flags[@]}" -jar "$jar" "$@"

@@ -11,8 +11,9 @@ import io.github.mirframework.event.EventList;
 import io.github.mirframework.module.ActiveModule;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.module.PassiveModule;
-import io.github.mirframework.net.inprocess.InProcessNetwork;
 import io.github.mirframework.node.Node;
+import io.github.mirframework.samples.TransportChoice;
+import io.github.mirframework.testing.TransportProvider;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
 import java.io.BufferedReader;
@@ -53,6 +54,13 @@ public final class BcbDemoCommand implements Callable<Integer> {
   String value;
 
   @Option(
+      names = "--transport",
+      defaultValue = "GRPC",
+      description =
+          "GRPC (mutual TLS on 127.0.0.1), GRPC_PLAINTEXT or INPROCESS (default: ${DEFAULT-VALUE}).")
+  TransportChoice transport;
+
+  @Option(
       names = "--timeout-s",
       defaultValue = "30",
       description = "Seconds to wait for every node to deliver (default: ${DEFAULT-VALUE}).")
@@ -86,8 +94,9 @@ public final class BcbDemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    InProcessNetwork net = new InProcessNetwork(NODES);
-    return run(System.in, System.out, net::transport);
+    try (TransportProvider provider = transport.open(NODES)) {
+      return run(System.in, System.out, provider::transport);
+    }
   }
 
   int run(InputStream in, PrintStream out, Function<NodeId, ActiveModule> transports)

@@ -1,8 +1,9 @@
 package io.github.mirframework.samples.pingpong;
 
 import io.github.mirframework.module.Module;
-import io.github.mirframework.net.inprocess.InProcessNetwork;
 import io.github.mirframework.node.Node;
+import io.github.mirframework.samples.TransportChoice;
+import io.github.mirframework.testing.TransportProvider;
 import io.github.mirframework.timer.TimerModule;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
@@ -18,11 +19,12 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Runs pingpong between two nodes in this JVM, connected by the in-process transport. */
+/** Runs pingpong between two nodes in this JVM, over gRPC with mutual TLS by default. */
 @Command(
     name = "pingpong",
     mixinStandardHelpOptions = true,
-    description = "Two nodes in this JVM exchange pings and pongs (Mir's pingpong sample).")
+    description =
+        "Two nodes in this JVM exchange pings and pongs over gRPC (Mir's pingpong sample).")
 public final class PingPongCommand implements Callable<Integer> {
 
   @Option(
@@ -37,18 +39,25 @@ public final class PingPongCommand implements Callable<Integer> {
       description = "Milliseconds between two pings of a node (default: ${DEFAULT-VALUE}).")
   long periodMs;
 
+  @Option(
+      names = "--transport",
+      defaultValue = "GRPC",
+      description =
+          "GRPC (mutual TLS on 127.0.0.1), GRPC_PLAINTEXT or INPROCESS (default: ${DEFAULT-VALUE}).")
+  TransportChoice transport = TransportChoice.GRPC;
+
   @Override
   public Integer call() throws Exception {
     return run(System.out);
   }
 
-  int run(PrintStream out) throws InterruptedException {
+  int run(PrintStream out) throws Exception {
     if (rounds < 0 || periodMs <= 0) {
       out.println("--rounds must be >= 0 and --period-ms > 0");
       return 2;
     }
     List<NodeId> ids = List.of(NodeId.of("0"), NodeId.of("1"));
-    InProcessNetwork net = new InProcessNetwork(ids);
+    TransportProvider net = transport.open(ids);
     CountDownLatch done = new CountDownLatch(2 * Math.max(rounds, 1));
     List<Node> nodes = new ArrayList<>();
     PingPong.Config cfg = PingPong.Config.defaults();
@@ -83,6 +92,7 @@ public final class PingPongCommand implements Callable<Integer> {
       }
     } finally {
       nodes.forEach(Node::stop);
+      net.close();
     }
     for (Node n : nodes) {
       if (n.failure().isPresent()) {

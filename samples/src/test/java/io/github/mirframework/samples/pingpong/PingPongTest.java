@@ -3,6 +3,7 @@ package io.github.mirframework.samples.pingpong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.mirframework.module.Module;
+import io.github.mirframework.samples.TransportChoice;
 import io.github.mirframework.sim.NetworkModel;
 import io.github.mirframework.sim.Simulation;
 import io.github.mirframework.types.ModuleId;
@@ -16,6 +17,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class PingPongTest {
   private static final PingPong.Config CFG = PingPong.Config.defaults();
@@ -70,9 +73,11 @@ class PingPongTest {
     sim.check(pongs > 0 && pongs < pings && pings < 40, "pings " + pings + ", pongs " + pongs);
   }
 
-  @Test
-  void mainRunsTwoNodesOverTheInProcessTransport() throws Exception {
+  @ParameterizedTest
+  @EnumSource(TransportChoice.class)
+  void mainRunsTwoNodesOverEachTransport(TransportChoice transport) throws Exception {
     PingPongCommand cmd = new PingPongCommand();
+    cmd.transport = transport;
     cmd.rounds = 3;
     cmd.periodMs = 20;
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
