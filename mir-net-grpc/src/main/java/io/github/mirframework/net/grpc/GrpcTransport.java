@@ -618,6 +618,15 @@ public final class GrpcTransport implements Transport {
   // ---------------------------------------------------------------------------------------------
   // Membership
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A node whose address changed is reconnected at the new address; its queued messages are
+   * kept.
+   *
+   * @throws IllegalStateException if the transport has not been started (after {@link #stop()}, the
+   *     call is ignored)
+   */
   @Override
   public void connect(Membership membership) {
     List<PeerConnection> opened = new ArrayList<>();
