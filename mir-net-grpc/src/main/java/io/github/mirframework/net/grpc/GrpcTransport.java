@@ -7,6 +7,7 @@ import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
 import io.github.mirframework.event.PayloadRegistry;
 import io.github.mirframework.event.pb.Init;
+import io.github.mirframework.event.pb.MessageReceived;
 import io.github.mirframework.event.pb.NetMessage;
 import io.github.mirframework.event.pb.SendMessage;
 import io.github.mirframework.module.EventSink;
@@ -60,7 +61,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -322,7 +322,7 @@ public final class GrpcTransport implements Transport {
   private final ConcurrentHashMap<NodeId, InboundStream> inbound = new ConcurrentHashMap<>();
   private volatile boolean stopped;
 
-  private final LinkedBlockingQueue<Event> inbox = new LinkedBlockingQueue<>();
+  private final Inbox inbox = new Inbox();
   private final ConcurrentLinkedQueue<InboundStream> paused = new ConcurrentLinkedQueue<>();
 
   private final AtomicLong received = new AtomicLong();
@@ -446,6 +446,7 @@ public final class GrpcTransport implements Transport {
       }
       eventLoops = threads.eventLoops(params.ioThreads(), threadPrefix + "-io");
       offload = threads.offload(2, threadPrefix + "-offload");
+      inbox.deferWakeUpsOn(eventLoops);
       NettyServerBuilder sb =
           NettyServerBuilder.forAddress(
                   new InetSocketAddress(requestedAddress.host(), requestedAddress.port()))
@@ -617,6 +618,15 @@ public final class GrpcTransport implements Transport {
   // ---------------------------------------------------------------------------------------------
   // Membership
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A node whose address changed is reconnected at the new address; its queued messages are
+   * kept.
+   *
+   * @throws IllegalStateException if the transport has not been started (after {@link #stop()}, the
+   *     call is ignored)
+   */
   @Override
   public void connect(Membership membership) {
     List<PeerConnection> opened = new ArrayList<>();
@@ -907,7 +917,7 @@ public final class GrpcTransport implements Transport {
       drop(DropReason.INBOX_FULL);
       return false;
     }
-    inbox.offer(Events.messageReceived(self, msg));
+    inbox.add(Events.messageReceived(self, msg));
     deliveredLocally.incrementAndGet();
     return true;
   }
@@ -984,7 +994,8 @@ public final class GrpcTransport implements Transport {
       return null;
     }
     NetMessage msg = frame.getMsg();
-    if (validDestination(msg) == null) {
+    ModuleId dest = validDestination(msg);
+    if (dest == null) {
       drop(DropReason.MALFORMED);
       return null;
     }
@@ -992,7 +1003,7 @@ public final class GrpcTransport implements Transport {
       drop(DropReason.UNKNOWN_TYPE);
       return null;
     }
-    return Events.messageReceived(sender, msg);
+    return Event.of(dest, MessageReceived.newBuilder().setFrom(sender.value()).setMsg(msg).build());
   }
 
   /** One incoming stream from an authenticated, known peer. */
@@ -1017,7 +1028,7 @@ public final class GrpcTransport implements Transport {
     public void onMessage(byte[] bytes) {
       Event e = toEvent(sender, bytes);
       if (e != null) {
-        inbox.offer(e);
+        inbox.add(e);
         received.incrementAndGet();
       }
       if (inbox.size() < params.inboxCapacity()) {
@@ -1098,10 +1109,8 @@ public final class GrpcTransport implements Transport {
     List<Event> batch = new ArrayList<>();
     try {
       while (!stopped) {
-        Event first = inbox.take();
         batch.clear();
-        batch.add(first);
-        inbox.drainTo(batch, MAX_DELIVERY_BATCH - 1);
+        inbox.takeBatch(batch, MAX_DELIVERY_BATCH);
         resumePaused();
         if (!sink.emit(EventList.of(batch))) {
           return;

@@ -26,8 +26,18 @@ public final class RawBytes implements MethodDescriptor.Marshaller<byte[]> {
 
   @Override
   public byte[] parse(InputStream stream) {
-    // gRPC has already buffered the whole message (within the configured maximum size).
+    // gRPC has already buffered the whole message (within the configured maximum size) and tells
+    // its length; readAllBytes() would allocate a 16 KiB buffer per message instead.
     try {
+      if (stream instanceof KnownLength) {
+        int n = stream.available();
+        byte[] bytes = new byte[n];
+        int read = stream.readNBytes(bytes, 0, n);
+        if (read == n && stream.read() < 0) {
+          return bytes;
+        }
+        throw new IOException("message length changed while reading");
+      }
       return stream.readAllBytes();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
