@@ -950,6 +950,12 @@ public final class GrpcTransport implements Transport {
       old.cancel(Status.CANCELLED.withDescription("replaced by a newer stream from the same node"));
     }
     s.accept();
+    PeerConnection out = peers.get(sender);
+    if (out != null) {
+      // The sender is up and knows us: if it refused our stream earlier (it did not know us then),
+      // try again now rather than after the backoff.
+      out.peerIsUp();
+    }
     return s;
   }
 

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Frames are written only after the receiver has accepted the stream (its response headers
  * arrived), so a stream refused at start-up (e.g. because the receiver does not know this node yet)
- * costs no messages. Frames written to a stream that later breaks are lost.
+ * costs no messages. Frames written to a stream that later breaks are lost. When the peer opens a
+ * stream to us ({@link #peerIsUp()}), a connection waiting out its backoff retries at once.
  */
 final class PeerConnection {
   private static final Logger LOG = LoggerFactory.getLogger(PeerConnection.class);
@@ -70,6 +71,8 @@ final class PeerConnection {
   private volatile Status endedStatus;
   private volatile ClientCall<byte[], ByeBye> acceptedCall;
   private volatile boolean retryDue;
+  // Set when the peer proved it is up (it opened a stream to us): the next attempt is not delayed.
+  private volatile boolean peerSeenUp;
 
   // Owned by the drain loop (volatile where read by others).
   private volatile ClientCall<byte[], ByeBye> call;
@@ -149,6 +152,17 @@ final class PeerConnection {
   /** Points the connection at a new address: the stream is re-opened there, the queue is kept. */
   void retarget(NodeAddress newAddress) {
     address = newAddress;
+    drain();
+  }
+
+  /**
+   * Tells the connection that the peer is up and knows this node (it has just opened a stream to
+   * us), so that a connection waiting out its backoff (typically because the peer refused us before
+   * it knew us) retries at once. The hint also covers an attempt still under way: if that one is
+   * refused, the next follows without delay. Each hint allows one undelayed attempt.
+   */
+  void peerIsUp() {
+    peerSeenUp = true;
     drain();
   }
 
@@ -235,14 +249,16 @@ final class PeerConnection {
       onStateChange.run();
     }
     if (current == null) {
-      if (waitingToRetry && !retryDue) {
+      if (waitingToRetry && !retryDue && !peerSeenUp) {
         return;
       }
-      waitingToRetry = false;
-      retryDue = false;
+      peerSeenUp = false;
+      cancelRetry();
       current = openCall(target);
     }
     if (current != null && acceptedCall == current) {
+      // Connected: a hint that the peer is up has nothing left to speed up.
+      peerSeenUp = false;
       while (current.isReady()) {
         byte[] frame = queue.poll();
         if (frame == null) {

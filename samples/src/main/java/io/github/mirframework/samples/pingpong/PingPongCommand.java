@@ -58,7 +58,12 @@ public final class PingPongCommand implements Callable<Integer> {
     }
     List<NodeId> ids = List.of(NodeId.of("0"), NodeId.of("1"));
     TransportProvider net = transport.open(ids);
-    CountDownLatch done = new CountDownLatch(2 * Math.max(rounds, 1));
+    // Done when every node has received `rounds` pongs (counting all nodes together would let one
+    // node finish for both when the other's first connection attempt is delayed).
+    Map<NodeId, CountDownLatch> pongsLeft = new LinkedHashMap<>();
+    for (NodeId id : ids) {
+      pongsLeft.put(id, new CountDownLatch(Math.max(rounds, 1)));
+    }
     List<Node> nodes = new ArrayList<>();
     PingPong.Config cfg = PingPong.Config.defaults();
     for (NodeId id : ids) {
@@ -76,7 +81,7 @@ public final class PingPongCommand implements Callable<Integer> {
                   out.println("node " + id + ": " + o);
                 }
                 if (o.kind().equals("pong") && rounds > 0) {
-                  done.countDown();
+                  pongsLeft.get(id).countDown();
                 }
               }));
       nodes.add(Node.builder(id).modules(modules).build());
@@ -86,9 +91,17 @@ public final class PingPongCommand implements Callable<Integer> {
       if (rounds == 0) {
         new CountDownLatch(1).await();
       }
-      if (!done.await(rounds * periodMs + 30_000, TimeUnit.MILLISECONDS)) {
-        out.println("pingpong did not complete in time");
-        return 1;
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(rounds * periodMs + 30_000);
+      for (Map.Entry<NodeId, CountDownLatch> e : pongsLeft.entrySet()) {
+        if (!e.getValue().await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+          out.println(
+              "pingpong did not complete in time: node "
+                  + e.getKey()
+                  + " is still waiting for "
+                  + e.getValue().getCount()
+                  + " pongs");
+          return 1;
+        }
       }
     } finally {
       nodes.forEach(Node::stop);
