@@ -2,6 +2,7 @@ package io.github.mirframework.samples;
 
 import io.github.mirframework.samples.bcbdemo.BcbDemoCommand;
 import io.github.mirframework.samples.pingpong.PingPongCommand;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,6 +22,10 @@ public final class Samples implements Runnable {
 
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
+    // gRPC and Netty log through java.util.logging: send that to slf4j (logback) like everything
+    // else.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
     System.exit(new CommandLine(new Samples()).execute(args));
   }
 }
