@@ -337,6 +337,12 @@ public final class Node implements AutoCloseable {
    * Stops the node and waits until every thread it started has ended, active modules and the
    * interceptor are closed. Idempotent. When called from one of the node's own threads (e.g. by a
    * module), only requests the stop.
+   *
+   * <p>A module is never interrupted in the middle of a batch while the node runs. If one is still
+   * inside {@code applyEvents} {@link NodeConfig#stopGracePeriod()} after the stop was requested (a
+   * module that blocks, which passive modules must not do), its thread is interrupted and a warning
+   * names the module and shows where it is stuck; {@code stop()} then keeps waiting for the thread,
+   * repeating the warning, so that no thread of the node outlives it.
    */
   public void stop() {
     boolean neverStarted;
@@ -366,19 +372,35 @@ public final class Node implements AutoCloseable {
     if (toJoin.contains(Thread.currentThread())) {
       return;
     }
+    long graceNanos = config.stopGracePeriod().toNanos();
+    long graceEnd = System.nanoTime() + graceNanos;
+    boolean interrupted = false;
     for (Thread t : toJoin) {
-      boolean interrupted = false;
-      while (true) {
-        try {
-          t.join();
-          break;
-        } catch (InterruptedException e) {
-          interrupted = true;
+      boolean workerInterrupted = false;
+      while (t.isAlive()) {
+        long wait = workerInterrupted ? graceNanos : graceEnd - System.nanoTime();
+        if (wait > 0) {
+          try {
+            TimeUnit.NANOSECONDS.timedJoin(t, wait);
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+          if (!t.isAlive()) {
+            break;
+          }
+          if (!workerInterrupted && System.nanoTime() - graceEnd < 0) {
+            continue;
+          }
+        }
+        warnStuck(t, !workerInterrupted);
+        if (!workerInterrupted) {
+          t.interrupt();
+          workerInterrupted = true;
         }
       }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
     if (toJoin.isEmpty()) {
       cleanUp();
@@ -388,6 +410,20 @@ public final class Node implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private void warnStuck(Thread t, boolean interrupting) {
+    StringBuilder where = new StringBuilder();
+    for (StackTraceElement f : t.getStackTrace()) {
+      where.append("\n\tat ").append(f);
+    }
+    LOG.warn(
+        "node {}: thread {} has not finished its batch {} after stop() was requested{}{}",
+        id,
+        t.getName(),
+        config.stopGracePeriod(),
+        interrupting ? "; interrupting it" : "; still waiting for it",
+        where);
   }
 
   /** Same as {@link #stop()}. */

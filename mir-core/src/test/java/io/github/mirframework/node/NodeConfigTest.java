@@ -20,7 +20,7 @@ class NodeConfigTest {
 
   @Test
   void zeroBatchSizeIsRejectedNamingTheValue() {
-    assertThatThrownBy(() -> new NodeConfig(0, 10, 5))
+    assertThatThrownBy(() -> new NodeConfig(0, 10, 5, NodeConfig.DEFAULT_STOP_GRACE_PERIOD))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("maxEventBatchSize")
         .hasMessageContaining("0");
@@ -30,7 +30,7 @@ class NodeConfigTest {
 
   @Test
   void pauseThresholdBelowResumeThresholdIsRejected() {
-    assertThatThrownBy(() -> new NodeConfig(1, 5, 10))
+    assertThatThrownBy(() -> new NodeConfig(1, 5, 10, NodeConfig.DEFAULT_STOP_GRACE_PERIOD))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("pauseInputThreshold (5)")
         .hasMessageContaining("resumeInputThreshold (10)");
@@ -44,9 +44,20 @@ class NodeConfigTest {
   }
 
   @Test
+  void nonPositiveStopGracePeriodIsRejected() {
+    assertThatThrownBy(() -> NodeConfig.defaults().withStopGracePeriod(java.time.Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("stopGracePeriod");
+    assertThatThrownBy(() -> NodeConfig.defaults().withStopGracePeriod(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("stopGracePeriod");
+    assertThat(NodeConfig.defaults().stopGracePeriod()).hasSeconds(5);
+  }
+
+  @Test
   void withCopiesKeepOtherFields() {
     NodeConfig c = NodeConfig.defaults().withMaxEventBatchSize(7).withInputThresholds(100, 50);
-    assertThat(c).isEqualTo(new NodeConfig(7, 100, 50));
+    assertThat(c).isEqualTo(new NodeConfig(7, 100, 50, NodeConfig.DEFAULT_STOP_GRACE_PERIOD));
   }
 
   @Test

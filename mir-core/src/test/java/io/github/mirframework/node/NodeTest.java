@@ -182,25 +182,88 @@ class NodeTest {
           }
           return EventList.empty();
         };
+    CountDownLatch cInitialized = new CountDownLatch(1);
     PassiveModule c =
         events -> {
           for (Event e : events) {
             if (e.is(TestingString.class)) {
               order.add("c:" + e.payload(TestingString.class).getValue());
+            } else if (e.is(Init.class)) {
+              cInitialized.countDown();
             }
           }
           return EventList.empty();
         };
     Node node = track(Node.builder(NodeId.of("fu")).module(A, a).module(B, b).module(C, c).build());
     node.start();
-    assertThat(parentEntered.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-    assertThat(node.bufferedEvents())
-        .as("follow-ups are held while the parent is applied")
-        .isZero();
-    assertThat(order).isEmpty();
-    releaseParent.countDown();
+    try {
+      assertThat(parentEntered.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+      // Once c has taken its Init, nothing else may be buffered: the follow-ups wait inside the
+      // engine until b returns.
+      assertThat(cInitialized.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+      await(() -> node.bufferedEvents() == 0, "c's Init taken from the buffer");
+      assertThat(order).isEmpty();
+    } finally {
+      releaseParent.countDown();
+    }
     await(() -> order.size() == 3, "all three events were applied");
     assertThat(order).containsExactly("b:parent", "c:child", "c:grandchild");
+  }
+
+  @Test
+  void stopInterruptsAModuleThatBlocksPastTheGracePeriod() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    List<Boolean> sawInterrupt = Collections.synchronizedList(new ArrayList<>());
+    PassiveModule stuck =
+        events -> {
+          entered.countDown();
+          try {
+            never.await();
+          } catch (InterruptedException e) {
+            sawInterrupt.add(true);
+          }
+          return EventList.empty();
+        };
+    Node node =
+        track(
+            Node.builder(NodeId.of("stuck"))
+                .module(A, stuck)
+                .config(NodeConfig.defaults().withStopGracePeriod(Duration.ofMillis(50)))
+                .build());
+    node.start();
+    assertThat(entered.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+    node.stop();
+    assertThat(sawInterrupt).containsExactly(true);
+    assertThat(node.isTerminated()).isTrue();
+    assertThat(liveThreadsOf(node.id())).isEmpty();
+  }
+
+  @Test
+  void stopDoesNotInterruptAModuleThatFinishesWithinTheGracePeriod() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<Boolean> sawInterrupt = Collections.synchronizedList(new ArrayList<>());
+    PassiveModule slow =
+        events -> {
+          entered.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            sawInterrupt.add(true);
+          }
+          return EventList.empty();
+        };
+    Node node = track(Node.builder(NodeId.of("slow")).module(A, slow).build());
+    node.start();
+    assertThat(entered.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+    Thread stopper = Thread.ofPlatform().start(node::stop);
+    // stop() is now waiting for the module (default grace period: 5 s); let the module finish.
+    await(() -> stopper.getState() == Thread.State.TIMED_WAITING, "stop() waiting for the module");
+    release.countDown();
+    stopper.join(WAIT.toMillis());
+    assertThat(stopper.isAlive()).isFalse();
+    assertThat(sawInterrupt).isEmpty();
   }
 
   @Test

@@ -61,7 +61,7 @@ class EngineTest {
 
   @Test
   void pausesAboveThePauseThresholdAndResumesAtTheResumeThreshold() {
-    Engine e = engine(new NodeConfig(2, 4, 2));
+    Engine e = engine(new NodeConfig(2, 4, 2, NodeConfig.DEFAULT_STOP_GRACE_PERIOD));
     EventList in = EventList.empty();
     for (int i = 0; i < 5; i++) {
       in.add(Events.testingUint(A, i));
