@@ -46,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * to the storage device ({@code FileChannel.force}): after each append with {@link
  * Durability#FSYNC_EACH_APPEND}, or once for the whole batch with {@link Durability#GROUP_COMMIT}
  * (the default). New segment files and the retention index file are made durable together with
- * their directory entries. A truncation is durable when {@code applyEvents} returns.
+ * their directory entries. A truncation is durable when {@code applyEvents} returns. Records are
+ * gathered in memory (up to 256 KiB) and written together, at the latest when {@code applyEvents}
+ * returns or {@code loadAll} reads them.
  *
  * <p><b>Files.</b> Entries are numbered from 0 and stored in segment files named after the number
  * of their first entry, zero-padded to 20 digits ({@code 00000000000000000000.seg}). A new segment
@@ -84,6 +86,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FileWal.class);
+  // Appended records are gathered up to this size before they are written.
+  private static final int WRITE_BUFFER_BYTES = 256 << 10;
 
   static final String LOCK_NAME = "lock";
 
@@ -218,6 +222,11 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
   private final List<Segment> segments = new ArrayList<>();
 
   private FileChannel active;
+  // Records appended to the active segment but not yet written: one write per batch instead of one
+  // per record. They belong to the tail of the last segment, starting at file offset pendingPos.
+  private byte[] pending;
+  private int pendingLen;
+  private long pendingPos;
   private RetentionIndex retention;
   private RecoveryReport report;
   private boolean closed;
@@ -458,6 +467,8 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
     lock.lock();
     try {
       ensureUsable();
+      // What is appended is readable at once, even before it is durable.
+      flushPending();
       EventList out = EventList.empty();
       for (Segment s : segments) {
         scanner.scan(
@@ -544,28 +555,64 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
               + record.getDestination()
               + "')");
     }
-    byte[] buf = new byte[SegmentFormat.RECORD_HEADER_BYTES + length];
-    CodedOutputStream out =
-        CodedOutputStream.newInstance(buf, SegmentFormat.RECORD_HEADER_BYTES, length);
-    entry.writeTo(out);
-    out.checkNoSpaceLeft();
-    ByteBuffer.wrap(buf)
-        .putInt(0, length)
-        .putInt(4, SegmentFormat.crc(buf, SegmentFormat.RECORD_HEADER_BYTES, length));
+    int total = SegmentFormat.RECORD_HEADER_BYTES + length;
     try {
       Segment seg = segments.getLast();
-      if (seg.count > 0 && seg.size + buf.length > options.segmentSizeBytes()) {
+      if (seg.count > 0 && seg.size + total > options.segmentSizeBytes()) {
         roll();
         seg = segments.getLast();
       }
-      writeFully(active, ByteBuffer.wrap(buf), seg.size);
-      seg.size += buf.length;
+      if (total > WRITE_BUFFER_BYTES) {
+        // Too large to coalesce: written on its own, after what is pending.
+        flushPending();
+        byte[] buf = new byte[total];
+        encode(entry, length, buf, 0);
+        writeFully(active, ByteBuffer.wrap(buf), seg.size);
+      } else {
+        if (pendingLen + total > WRITE_BUFFER_BYTES) {
+          flushPending();
+        }
+        if (pending == null) {
+          pending = new byte[WRITE_BUFFER_BYTES];
+        }
+        if (pendingLen == 0) {
+          pendingPos = seg.size;
+        }
+        encode(entry, length, pending, pendingLen);
+        pendingLen += total;
+      }
+      seg.size += total;
       seg.count++;
       seg.maxRetention = Math.max(seg.maxRetention, ri.value());
       dirty = true;
       if (options.durability() == Durability.FSYNC_EACH_APPEND) {
         sync();
       }
+    } catch (IOException e) {
+      throw fail(e);
+    }
+  }
+
+  /** Writes one record (header and entry) into {@code buf} at {@code offset}. */
+  private static void encode(WalEntry entry, int length, byte[] buf, int offset)
+      throws IOException {
+    int body = offset + SegmentFormat.RECORD_HEADER_BYTES;
+    CodedOutputStream out = CodedOutputStream.newInstance(buf, body, length);
+    entry.writeTo(out);
+    out.checkNoSpaceLeft();
+    ByteBuffer.wrap(buf)
+        .putInt(offset, length)
+        .putInt(offset + 4, SegmentFormat.crc(buf, body, length));
+  }
+
+  /** Writes the coalesced records to the active segment (without forcing them). */
+  private void flushPending() throws IOException {
+    if (pendingLen == 0) {
+      return;
+    }
+    try {
+      writeFully(active, ByteBuffer.wrap(pending, 0, pendingLen), pendingPos);
+      pendingLen = 0;
     } catch (IOException e) {
       throw fail(e);
     }
@@ -605,6 +652,7 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
   }
 
   private void sync() throws IOException {
+    flushPending();
     try {
       active.force(false);
       syncCount++;
@@ -640,6 +688,7 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
       IOException error = null;
       try {
         if (active != null && dirty && failure == null) {
+          flushPending();
           active.force(false);
           dirty = false;
         }
