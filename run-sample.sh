@@ -25,7 +25,8 @@ find_java() {
 
 java=$(find_java) || { echo "run-sample.sh: no Java >= 21 found (set JAVA_HOME)" >&2; exit 1; }
 jar=samples/target/mir-samples.jar
-if [ ! -f "$jar" ] || [ -n "$(find . -path ./samples/target -prune -o \( -name '*.java' -o -name '*.proto' -o -name pom.xml \) -newer "$jar" -print -quit 2>/dev/null | grep -v '/target/' || true)" ]; then
+# Stale if any source, proto or POM outside build output directories is newer than the jar.
+if [ ! -f "$jar" ] || [ -n "$(find . \( -name target -o -name .git \) -prune -o \( -name '*.java' -o -name '*.proto' -o -name pom.xml \) -newer "$jar" -print -quit 2>/dev/null || true)" ]; then
   echo "Building the samples jar (first run takes a few minutes)..." >&2
   mvn -q -B -DskipTests -pl samples -am package >&2
 fi

@@ -2,6 +2,7 @@ package io.github.mirframework.samples;
 
 import io.github.mirframework.samples.bcbdemo.BcbDemoCommand;
 import io.github.mirframework.samples.pingpong.PingPongCommand;
+import io.github.mirframework.tools.mircat.MircatCommand;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,7 +13,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "Mir-Java samples 0.1.0",
     description = "Mir-Java sample protocols and tools.",
-    subcommands = {PingPongCommand.class, BcbDemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      PingPongCommand.class,
+      BcbDemoCommand.class,
+      MircatCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Samples implements Runnable {
 
   @Override
@@ -26,6 +32,7 @@ public final class Samples implements Runnable {
     // else.
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
-    System.exit(new CommandLine(new Samples()).execute(args));
+    System.exit(
+        new CommandLine(new Samples()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
   }
 }

@@ -1,5 +1,6 @@
 package io.github.mirframework.samples.pingpong;
 
+import io.github.mirframework.eventlog.Recorder;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.node.Node;
 import io.github.mirframework.samples.TransportChoice;
@@ -8,6 +9,7 @@ import io.github.mirframework.timer.TimerModule;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,12 +48,19 @@ public final class PingPongCommand implements Callable<Integer> {
           "GRPC (mutual TLS on 127.0.0.1), GRPC_PLAINTEXT or INPROCESS (default: ${DEFAULT-VALUE}).")
   TransportChoice transport = TransportChoice.GRPC;
 
+  @Option(
+      names = "--record",
+      description =
+          "Record every event of node N in <dir>/node-N (read them with: mircat --src <dir>/node-0).")
+  Path recordDir;
+
   @Override
   public Integer call() throws Exception {
     return run(System.out);
   }
 
-  int run(PrintStream out) throws Exception {
+  /** Runs the sample, printing to {@code out}; returns the exit status. */
+  public int run(PrintStream out) throws Exception {
     if (rounds < 0 || periodMs <= 0) {
       out.println("--rounds must be >= 0 and --period-ms > 0");
       return 2;
@@ -84,7 +93,11 @@ public final class PingPongCommand implements Callable<Integer> {
                   pongsLeft.get(id).countDown();
                 }
               }));
-      nodes.add(Node.builder(id).modules(modules).build());
+      Node.Builder node = Node.builder(id).modules(modules);
+      if (recordDir != null) {
+        node.interceptor(Recorder.builder(id, recordDir.resolve("node-" + id)).build());
+      }
+      nodes.add(node.build());
     }
     try {
       nodes.forEach(Node::start);

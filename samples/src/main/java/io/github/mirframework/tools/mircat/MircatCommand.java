@@ -1,0 +1,458 @@
+package io.github.mirframework.tools.mircat;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.TextFormat;
+import com.google.protobuf.util.JsonFormat;
+import io.github.mirframework.eventlog.LogReadException;
+import io.github.mirframework.eventlog.LogReader;
+import io.github.mirframework.eventlog.RecordedEntry;
+import io.github.mirframework.eventlog.RecordedEvent;
+import io.github.mirframework.eventlog.Recorder;
+import io.github.mirframework.eventlog.TruncatedLogException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Mir's {@code mircat}: prints the events of a log written by a {@link Recorder}, filtered by type,
+ * destination module and node, as text or JSON lines. The log describes its own payload types, so
+ * no application classes are needed.
+ */
+@Command(
+    name = "mircat",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Prints the events of a recorded event log (Mir's mircat).",
+      "Example: mircat --src rec/node-0 --event SendMessage --event-dest net --limit 20"
+    })
+public final class MircatCommand implements Callable<Integer> {
+
+  /** How events are printed. */
+  public enum Format {
+    /** A header line per event, then its payload in protobuf text format. */
+    TEXT,
+    /** One JSON object per event and line (for jq and other tools). */
+    JSON
+  }
+
+  @Option(
+      names = "--src",
+      required = true,
+      description =
+          "A log file (<prefix>-NNNNN.gz) or a directory holding one recorder's series of files.")
+  Path src;
+
+  @Option(
+      names = "--prefix",
+      defaultValue = Recorder.DEFAULT_FILE_PREFIX,
+      description =
+          "File-name prefix of the series when --src is a directory (default: ${DEFAULT-VALUE}).")
+  String prefix = Recorder.DEFAULT_FILE_PREFIX;
+
+  @Option(
+      names = {"-e", "--event"},
+      description =
+          "Show only events of this payload type: full name (mir.core.SendMessage) or simple name"
+              + " (SendMessage), case-insensitive. Repeatable.")
+  List<String> events = new ArrayList<>();
+
+  @Option(
+      names = {"-r", "--event-dest"},
+      description =
+          "Show only events addressed to this module, or to a submodule of it (iss matches iss/0)."
+              + " Repeatable.")
+  List<String> destinations = new ArrayList<>();
+
+  @Option(
+      names = {"-n", "--node"},
+      description = "Show only events recorded by this node. Repeatable.")
+  List<String> nodes = new ArrayList<>();
+
+  @Option(
+      names = "--offset",
+      defaultValue = "0",
+      description = "Skip this many matching events first.")
+  long offset;
+
+  @Option(
+      names = "--limit",
+      defaultValue = "0",
+      description = "Show at most this many events; 0 shows all (default).")
+  long limit;
+
+  @Option(
+      names = "--format",
+      defaultValue = "TEXT",
+      description = "TEXT or JSON (default: ${DEFAULT-VALUE}).")
+  Format format = Format.TEXT;
+
+  @Option(
+      names = "--summary",
+      description = "Print how many events of each type, destination and node the log holds.")
+  boolean summary;
+
+  @Option(
+      names = {"-i", "--interactive"},
+      description = "Choose the event types and destinations to show from lists read from the log.")
+  boolean interactive;
+
+  @Option(names = "--color", description = "Colour the headers (default: only on a terminal).")
+  Boolean color;
+
+  @Override
+  public Integer call() throws Exception {
+    return run(
+        System.out,
+        System.err,
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
+  }
+
+  /** Runs the command; returns the exit status (0 ok, 1 unreadable log, 2 bad arguments). */
+  int run(PrintStream out, PrintStream err, BufferedReader in) throws IOException {
+    if (offset < 0 || limit < 0) {
+      err.println("mircat: --offset and --limit must not be negative");
+      return 2;
+    }
+    List<Path> files;
+    try {
+      files = logFiles();
+    } catch (IllegalArgumentException | LogReadException e) {
+      err.println("mircat: " + e.getMessage());
+      return 2;
+    }
+    try {
+      if (summary || interactive) {
+        Counts counts = count(files);
+        if (summary) {
+          counts.print(out);
+        }
+        if (interactive && !choose(counts, out, in)) {
+          return 2;
+        }
+        if (summary && !interactive) {
+          return counts.truncated == null ? 0 : warnTruncated(err, counts.truncated);
+        }
+      }
+      return print(files, out, err);
+    } catch (TruncatedLogException e) {
+      return warnTruncated(err, e);
+    } catch (LogReadException e) {
+      err.println("mircat: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private List<Path> logFiles() {
+    if (Files.isRegularFile(src)) {
+      return List.of(src);
+    }
+    if (!Files.isDirectory(src)) {
+      throw new IllegalArgumentException("no such file or directory: " + src);
+    }
+    List<Path> series = LogReader.seriesFiles(src, prefix);
+    if (series.isEmpty()) {
+      throw new IllegalArgumentException(
+          "no log files named " + prefix + "-NNNNN.gz in " + src + " (see --prefix)");
+    }
+    return series;
+  }
+
+  private static int warnTruncated(PrintStream err, TruncatedLogException e) {
+    err.println(
+        "mircat: warning: the log ends early (was the recorder killed?); shown up to the cut: "
+            + e.getMessage());
+    return 0;
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Printing
+
+  private int print(List<Path> files, PrintStream out, PrintStream err) {
+    boolean colored = color != null ? color : System.console() != null && out == System.out;
+    long index = 0;
+    long matched = 0;
+    long shown = 0;
+    try (LogReader reader = LogReader.open(files)) {
+      Printer printer = new Printer(reader, colored);
+      for (RecordedEntry entry : reader) {
+        for (RecordedEvent e : entry.events()) {
+          long i = index++;
+          if (!matches(entry, e)) {
+            continue;
+          }
+          if (matched++ < offset) {
+            continue;
+          }
+          if (limit > 0 && shown >= limit) {
+            return 0;
+          }
+          out.println(printer.print(entry, e, i));
+          shown++;
+        }
+      }
+    }
+    if (shown == 0 && err != null) {
+      err.println("mircat: no event matches (" + index + " events in the log)");
+    }
+    return 0;
+  }
+
+  private boolean matches(RecordedEntry entry, RecordedEvent e) {
+    if (!nodes.isEmpty() && !nodes.contains(entry.nodeId().value())) {
+      return false;
+    }
+    if (!events.isEmpty() && events.stream().noneMatch(t -> typeMatches(t, e.typeName()))) {
+      return false;
+    }
+    if (!destinations.isEmpty()) {
+      String dest = e.destination().value();
+      return destinations.stream().anyMatch(d -> dest.equals(d) || dest.startsWith(d + "/"));
+    }
+    return true;
+  }
+
+  static boolean typeMatches(String wanted, String typeName) {
+    String simple = typeName.substring(typeName.lastIndexOf('.') + 1);
+    return wanted.equalsIgnoreCase(typeName) || wanted.equalsIgnoreCase(simple);
+  }
+
+  /** Formats events; JSON uses the types described in the log. */
+  private final class Printer {
+    private final LogReader reader;
+    private final boolean colored;
+    private JsonFormat.Printer json;
+    private com.google.protobuf.TypeRegistry jsonTypes;
+    private TextFormat.Printer text;
+    private com.google.protobuf.TypeRegistry textTypes;
+
+    Printer(LogReader reader, boolean colored) {
+      this.reader = reader;
+      this.colored = colored;
+    }
+
+    String print(RecordedEntry entry, RecordedEvent e, long index) {
+      return format == Format.JSON ? json(entry, e, index) : text(entry, e, index);
+    }
+
+    private String text(RecordedEntry entry, RecordedEvent e, long index) {
+      String simple = e.typeName().substring(e.typeName().lastIndexOf('.') + 1);
+      String header =
+          "[ "
+              + simple
+              + " ] [ Node #"
+              + entry.nodeId()
+              + " ] [ Time _"
+              + entry.timeMs()
+              + " ] [ Index #"
+              + index
+              + " ] [ To "
+              + e.destination()
+              + " ]";
+      if (colored) {
+        header = "\u001b[1;36m" + header + "\u001b[0m";
+      }
+      StringBuilder sb = new StringBuilder(header).append('\n');
+      appendText(sb, e, "  ");
+      return sb.toString();
+    }
+
+    private void appendText(StringBuilder sb, RecordedEvent e, String indent) {
+      com.google.protobuf.TypeRegistry types = reader.typeRegistry();
+      if (text == null || textTypes != types) {
+        text = TextFormat.printer().usingTypeRegistry(types);
+        textTypes = types;
+      }
+      sb.append(indent).append(e.typeName()).append(" {\n");
+      for (String line : text.printToString(e.payload()).split("\n")) {
+        if (!line.isEmpty()) {
+          sb.append(indent).append("  ").append(line).append('\n');
+        }
+      }
+      sb.append(indent).append('}');
+      for (RecordedEvent f : e.followUps()) {
+        sb.append('\n').append(indent).append("then -> ").append(f.destination()).append('\n');
+        appendText(sb, f, indent + "  ");
+      }
+    }
+
+    private String json(RecordedEntry entry, RecordedEvent e, long index) {
+      StringBuilder sb = new StringBuilder();
+      sb.append("{\"index\":").append(index);
+      sb.append(",\"node\":").append(quote(entry.nodeId().value()));
+      sb.append(",\"module\":").append(quote(entry.moduleId().value()));
+      sb.append(",\"timeMs\":").append(entry.timeMs());
+      sb.append(',');
+      appendJsonEvent(sb, e);
+      return sb.append('}').toString();
+    }
+
+    private void appendJsonEvent(StringBuilder sb, RecordedEvent e) {
+      com.google.protobuf.TypeRegistry types = reader.typeRegistry();
+      if (json == null || jsonTypes != types) {
+        json = JsonFormat.printer().usingTypeRegistry(types).omittingInsignificantWhitespace();
+        jsonTypes = types;
+      }
+      sb.append("\"dest\":").append(quote(e.destination().value()));
+      sb.append(",\"type\":").append(quote(e.typeName()));
+      sb.append(",\"payload\":");
+      try {
+        sb.append(json.print(e.payload()));
+      } catch (InvalidProtocolBufferException ex) {
+        // A payload with an Any of a type the log does not describe: fall back to text.
+        sb.append(quote(TextFormat.printer().emittingSingleLine(true).printToString(e.payload())));
+      }
+      if (!e.followUps().isEmpty()) {
+        sb.append(",\"followUps\":[");
+        for (int i = 0; i < e.followUps().size(); i++) {
+          if (i > 0) {
+            sb.append(',');
+          }
+          sb.append('{');
+          appendJsonEvent(sb, e.followUps().get(i));
+          sb.append('}');
+        }
+        sb.append(']');
+      }
+    }
+  }
+
+  static String quote(String s) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    return sb.append('"').toString();
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Summary and interactive selection
+
+  /** What a log holds, counted in one pass. */
+  static final class Counts {
+    final Map<String, Long> types = new TreeMap<>();
+    final Map<String, Long> destinations = new TreeMap<>();
+    final Map<String, Long> nodes = new TreeMap<>();
+    long total;
+    TruncatedLogException truncated;
+
+    void print(PrintStream out) {
+      out.println(total + " events");
+      section(out, "event types (--event)", types);
+      section(out, "destinations (--event-dest)", destinations);
+      section(out, "nodes (--node)", nodes);
+    }
+
+    private static void section(PrintStream out, String title, Map<String, Long> counts) {
+      out.println(title + ":");
+      counts.forEach((k, v) -> out.printf(Locale.ROOT, "  %10d  %s%n", v, k));
+    }
+  }
+
+  private Counts count(List<Path> files) {
+    Counts c = new Counts();
+    try (LogReader reader = LogReader.open(files)) {
+      for (RecordedEntry entry : reader) {
+        for (RecordedEvent e : entry.events()) {
+          c.total++;
+          c.types.merge(e.typeName(), 1L, Long::sum);
+          c.destinations.merge(e.destination().value(), 1L, Long::sum);
+          c.nodes.merge(entry.nodeId().value(), 1L, Long::sum);
+        }
+      }
+    } catch (TruncatedLogException e) {
+      c.truncated = e;
+    }
+    return c;
+  }
+
+  /** Asks for the types and destinations to show; returns false on bad input. */
+  private boolean choose(Counts counts, PrintStream out, BufferedReader in) throws IOException {
+    List<String> chosenTypes = pick("event types", counts.types, out, in);
+    if (chosenTypes == null) {
+      return false;
+    }
+    List<String> chosenDests = pick("destinations", counts.destinations, out, in);
+    if (chosenDests == null) {
+      return false;
+    }
+    events = chosenTypes;
+    destinations = chosenDests;
+    StringBuilder flags = new StringBuilder("mircat --src ").append(src);
+    events.forEach(t -> flags.append(" --event ").append(t));
+    destinations.forEach(d -> flags.append(" --event-dest ").append(d));
+    out.println("Same selection from the command line: " + flags);
+    return true;
+  }
+
+  /** Shows a numbered list and reads a selection ("1,3-4"; empty: all). Null on bad input. */
+  private static List<String> pick(
+      String what, Map<String, Long> counts, PrintStream out, BufferedReader in)
+      throws IOException {
+    List<String> keys = new ArrayList<>(counts.keySet());
+    out.println("Select " + what + " (numbers like 1,3-4; empty for all):");
+    for (int i = 0; i < keys.size(); i++) {
+      out.printf(Locale.ROOT, "  %3d) %s (%d)%n", i + 1, keys.get(i), counts.get(keys.get(i)));
+    }
+    out.print("> ");
+    out.flush();
+    String line = in.readLine();
+    if (line == null || line.isBlank()) {
+      return List.of();
+    }
+    Set<String> chosen = new LinkedHashSet<>();
+    for (String part : line.split(",")) {
+      String p = part.trim();
+      int from;
+      int to;
+      try {
+        int dash = p.indexOf('-');
+        if (dash > 0) {
+          from = Integer.parseInt(p.substring(0, dash).trim());
+          to = Integer.parseInt(p.substring(dash + 1).trim());
+        } else {
+          from = Integer.parseInt(p);
+          to = from;
+        }
+      } catch (NumberFormatException e) {
+        out.println("mircat: not a number or range: '" + p + "'");
+        return null;
+      }
+      if (from < 1 || to > keys.size() || from > to) {
+        out.println("mircat: " + p + " is not in 1.." + keys.size());
+        return null;
+      }
+      for (int i = from; i <= to; i++) {
+        chosen.add(keys.get(i - 1));
+      }
+    }
+    return List.copyOf(chosen);
+  }
+}
