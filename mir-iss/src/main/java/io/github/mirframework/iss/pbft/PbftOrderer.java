@@ -440,11 +440,9 @@ public final class PbftOrderer {
       buffers.get(from).store(msg);
       return null;
     }
-    Slot slot = currentSlots().get(SeqNr.of(sn));
-    if (slot.committed) {
-      return null;
-    }
-    return slot;
+    // Committed slots are returned too: this node still votes for them in later views (see
+    // onPreprepare), it just never delivers them again.
+    return currentSlots().get(SeqNr.of(sn));
   }
 
   // upon <Preprepare | sn, v, c> from the primary of v do store it; hash it
@@ -459,6 +457,25 @@ public final class PbftOrderer {
     }
     Slot slot = preprocess(pp.getSn(), pp.getView(), msg, from, "Preprepare");
     if (slot == null) {
+      return;
+    }
+    if (slot.committed && !slot.preprepared) {
+      // Committed in an earlier view: the NewView must re-propose the same certificate (same sn,
+      // aborted flag and data, hence the same digest). Vote for it so that nodes that did not
+      // commit it yet can; Mir ignored such Preprepares, which can leave every node missing a
+      // different slot, none of them done, and the segment stuck.
+      if (pp.getAborted() != slot.preprepare.getAborted()
+          || !pp.getCertData().equals(slot.preprepare.getCertData())) {
+        LOG.warn(
+            "{}: the NewView re-proposes something else for committed sn {}",
+            logPrefix,
+            pp.getSn());
+        reject(from, "Preprepare", "conflicts with the committed certificate");
+        return;
+      }
+      slot.preprepared = true;
+      sendPrepare(SeqNr.of(pp.getSn()), slot.digest);
+      advance(slot, SeqNr.of(pp.getSn()));
       return;
     }
     if (slot.preprepare != null) {
@@ -483,6 +500,11 @@ public final class PbftOrderer {
     }
     slot.digest = digest;
     slot.preprepared = true;
+    sendPrepare(sn, digest);
+    advance(slot, sn);
+  }
+
+  private void sendPrepare(SeqNr sn, ByteString digest) {
     Prepare prepare =
         Prepare.newBuilder().setSn(sn.value()).setView(view).setDigest(digest).build();
     ctx.walAppend(
@@ -490,7 +512,6 @@ public final class PbftOrderer {
         c ->
             c.sendMessage(
                 PbftMessage.newBuilder().setPrepare(prepare).build(), segment.membership()));
-    advance(slot, sn);
   }
 
   // upon <Prepare | sn, v, d> from p do prepares[p] := d; advance

@@ -725,6 +725,27 @@ class PbftOrdererTest {
   }
 
   @Test
+  void aNodeThatCommittedInAnEarlierViewVotesForTheReproposalSoTheOthersCanCommit() {
+    Map<NodeId, Node> nodes = preparedButNotCommitted();
+    ByteString d = digest(pp(0, 0, C1).getPreprepare());
+    Node n1 = nodes.get(N1);
+    for (NodeId from : List.of(N0, N2, N3)) {
+      n1.receive(from, commit(0, 0, d));
+    }
+    assertThat(n1.o.deliveredCount()).isEqualTo(1);
+    // Node 0 is gone: nodes 2 and 3 can only commit sn 0 in view 1 with node 1's votes.
+    Map<NodeId, List<Action>> out = viewChange(nodes, Set.of(N1, N2, N3), List.of(N1, N2, N3));
+    for (NodeId id : List.of(N2, N3)) {
+      assertThat(only(out.get(id), Deliver.class)).contains(new Deliver(SeqNr.of(0), C1, false));
+    }
+    assertThat(only(out.get(N1), Send.class))
+        .contains(new Send(prepare(0, 1, d), NODES), new Send(commit(0, 1, d), NODES));
+    assertThat(only(out.get(N1), Deliver.class))
+        .doesNotContain(new Deliver(SeqNr.of(0), C1, false));
+    assertThat(n1.o.deliveredCount()).isEqualTo(4);
+  }
+
+  @Test
   void aNodeThatDidNotTimeOutEntersTheNewViewAndAppliesBufferedMessages() {
     Map<NodeId, Node> nodes = preparedButNotCommitted();
     // Node 3 receives view-1 votes before any NewView: they are buffered.
