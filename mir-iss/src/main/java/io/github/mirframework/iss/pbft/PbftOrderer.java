@@ -77,10 +77,13 @@ import org.slf4j.LoggerFactory;
  * current one for messages that only matter in it, nor more than {@link #MAX_VIEWS_AHEAD} ahead;
  * digests and signatures must be of sane size; Preprepares must come from the primary of their view
  * (Mir only logged that); ViewChanges must be well-formed and correctly signed (Mir went on after a
- * failed check), NewViews complete and consistent. Anything else is logged at debug level, counted
- * in {@link #rejectedMessages()}, and ignored; a Byzantine member never makes {@code apply} throw.
- * Events from the local node (results, timers) are trusted: a malformed one is a bug of the caller
- * and throws {@link IllegalArgumentException}.
+ * failed check), NewViews complete and consistent. A correct node never signs badly and a correct
+ * primary never sends a bad NewView, so after one invalid ViewChange from a sender for a view, or
+ * one invalid NewView for a view, later ones are ignored: each costs a Byzantine node at most one
+ * signature check per view. Anything else is logged at debug level, counted in {@link
+ * #rejectedMessages()}, and ignored; a Byzantine member never makes {@code apply} throw. Events
+ * from the local node (results, timers) are trusted: a malformed one is a bug of the caller and
+ * throws {@link IllegalArgumentException}.
  *
  * <p><b>Differences from Mir</b> (besides the validation above): messages for a future view, or for
  * the current view while a view change is in progress, are buffered and re-applied once the view is
@@ -132,8 +135,13 @@ public final class PbftOrderer {
   private final TreeMap<Long, ViewChanges.State> viewChangeStates = new TreeMap<>();
   // ViewChanges whose signature is being checked, as "view/sender" (one at a time per sender).
   private final Set<String> pendingViewChanges = new HashSet<>();
+  // ViewChanges with an invalid signature, as "view/sender": a correct node never sends one, so
+  // the sender's later ViewChanges for that view are not checked again (bounds the work).
+  private final Set<String> badViewChanges = new HashSet<>();
   // Views whose NewView is being checked.
   private final Set<Long> pendingNewViews = new HashSet<>();
+  // Views whose primary sent an invalid NewView: later ones for that view are ignored.
+  private final Set<Long> badNewViews = new HashSet<>();
   // This node's signed ViewChange, per target view, for resending.
   private final Map<Long, SignedViewChange> ownViewChanges = new HashMap<>();
 
@@ -710,6 +718,10 @@ public final class PbftOrderer {
       LOG.debug("{}: ignoring ViewChange for view {} from {}: not needed", logPrefix, v, from);
       return;
     }
+    if (badViewChanges.contains(v + "/" + from)) {
+      reject(from, "ViewChange", "sent a badly signed ViewChange for view " + v + " before");
+      return;
+    }
     if (!pendingViewChanges.add(v + "/" + from)) {
       return; // the same sender's ViewChange for this view is being checked
     }
@@ -728,6 +740,7 @@ public final class PbftOrderer {
     long v = svc.getViewChange().getView();
     pendingViewChanges.remove(v + "/" + from);
     if (!valid) {
+      badViewChanges.add(v + "/" + from);
       reject(from, "ViewChange", "invalid signature: " + r.getErrorsList());
       return;
     }
@@ -894,8 +907,13 @@ public final class PbftOrderer {
       LOG.debug("{}: ignoring NewView for view {} in view {}", logPrefix, v, view);
       return;
     }
+    if (badNewViews.contains(v)) {
+      reject(from, "NewView", "sent an invalid NewView for view " + v + " before");
+      return;
+    }
     String problem = checkNewView(nv);
     if (problem != null) {
+      badNewViews.add(v);
       reject(from, "NewView", problem);
       return;
     }
@@ -965,6 +983,7 @@ public final class PbftOrderer {
     pendingNewViews.remove(nv.getView());
     NodeId primary = segment.primary(nv.getView());
     if (!valid) {
+      badNewViews.add(nv.getView());
       reject(primary, "NewView", "invalid ViewChange signatures: " + r.getErrorsList());
       return;
     }
@@ -995,6 +1014,7 @@ public final class PbftOrderer {
     for (int i = 0; i < nv.getPrepreparesCount(); i++) {
       Preprepare pp = nv.getPreprepares(i);
       if (!ViewChanges.justified(vcs, SeqNr.of(pp.getSn()), pp, digests.get(i), segment)) {
+        badNewViews.add(v);
         reject(primary, "NewView", "the Preprepare for sn " + pp.getSn() + " is not justified");
         return;
       }

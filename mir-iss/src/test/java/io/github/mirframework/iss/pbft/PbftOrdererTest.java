@@ -812,10 +812,13 @@ class PbftOrdererTest {
     List<Action> out = primary.receive(N2, signed.apply(N3, vc));
     assertThat(only(out, Verify.class)).hasSize(1);
     assertThat(primary.o.rejectedMessages()).isEqualTo(bad.size() + 1);
-    primary.receive(N2, signed.apply(N2, vc));
+    // Node 2 signed badly once for view 1: its later ViewChanges for view 1 are not checked.
+    assertThat(primary.receive(N2, signed.apply(N2, vc))).isEmpty();
+    assertThat(primary.o.rejectedMessages()).isEqualTo(bad.size() + 2);
     primary.receive(N3, signed.apply(N3, vc));
     out = primary.receive(N3, signed.apply(N3, vc)); // duplicate: not even verified
     assertThat(out).isEmpty();
+    primary.receive(N0, signed.apply(N0, vc));
     out = primary.receive(N1, signed.apply(N1, vc));
     assertThat(out).anyMatch(a -> a instanceof Send s && s.msg().hasNewView());
   }
@@ -886,8 +889,6 @@ class PbftOrdererTest {
             .orElseThrow()
             .msg()
             .getNewView();
-    // Node 0 (back from its nap, still in view 0) is the judge.
-    Node judge = nodes.get(N0);
     ViewChange other = ViewChange.newBuilder().setView(2).build();
     NewView forgedSig =
         good.toBuilder()
@@ -924,18 +925,25 @@ class PbftOrdererTest {
             forgedSig,
             unjustifiedData,
             abortedInsteadOfPrepared);
-    long rejected = 0;
     for (NewView nv : bad) {
+      Node judge = new Node(N0);
+      judge.apply(PbftEvents.init());
       judge.receive(N1, PbftMessage.newBuilder().setNewView(nv).build());
       assertThat(judge.o.view()).as("%s", nv).isZero();
-      assertThat(judge.o.rejectedMessages()).isEqualTo(++rejected);
+      assertThat(judge.o.rejectedMessages()).as("%s", nv).isEqualTo(1);
+      // The primary showed it is faulty: even its good NewView is not looked at any more.
+      assertThat(judge.receive(N1, PbftMessage.newBuilder().setNewView(good).build())).isEmpty();
+      assertThat(judge.o.rejectedMessages()).isEqualTo(2);
     }
+    Node judge = new Node(N0);
+    judge.apply(PbftEvents.init());
     // From somebody else than the primary of view 1.
     judge.receive(N2, PbftMessage.newBuilder().setNewView(good).build());
     assertThat(judge.o.view()).isZero();
     // The real one is accepted.
     judge.receive(N1, PbftMessage.newBuilder().setNewView(good).build());
     assertThat(judge.o.view()).isEqualTo(1);
+    assertThat(only(judge.pump(), Send.class)).isEmpty();
   }
 
   static NewView dropSender(NewView nv, int i) {
