@@ -238,6 +238,22 @@ class PbftSimulationTest {
   }
 
   /**
+   * Everything at once: the leader crashes midway while 10% of messages are lost or duplicated
+   * during the first 30 s. With only three nodes left, a view needs every one of their Prepares and
+   * Commits, and timeouts double per view, so progress under loss can take long; once the loss
+   * stops, the next view with a live primary finishes the segment.
+   */
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("seeds")
+  void withTheLeaderCrashingUnderMessageLossTheOthersStillAgreeOnEverySn(long seed) {
+    Simulation sim =
+        simulation(seed, network().withDropRate(0.1).withDuplicateRate(0.1), Map.of());
+    sim.after(Duration.ofMillis(100 + seed * 70), () -> sim.crash(N0));
+    sim.after(Duration.ofSeconds(30), () -> sim.network(network()));
+    runToCompletion(sim, List.of(N1, N2, N3), Duration.ofSeconds(600));
+  }
+
+  /**
    * The leader sends one proposal to itself and node 1 and another to nodes 2 and 3 for every
    * sequence number: neither gathers a strong quorum of Prepares, so view 1 aborts them all.
    */
