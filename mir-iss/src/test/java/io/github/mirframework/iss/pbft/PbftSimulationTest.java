@@ -246,8 +246,7 @@ class PbftSimulationTest {
   @ParameterizedTest(name = "seed={0}")
   @MethodSource("seeds")
   void withTheLeaderCrashingUnderMessageLossTheOthersStillAgreeOnEverySn(long seed) {
-    Simulation sim =
-        simulation(seed, network().withDropRate(0.1).withDuplicateRate(0.1), Map.of());
+    Simulation sim = simulation(seed, network().withDropRate(0.1).withDuplicateRate(0.1), Map.of());
     sim.after(Duration.ofMillis(100 + seed * 70), () -> sim.crash(N0));
     sim.after(Duration.ofSeconds(30), () -> sim.network(network()));
     runToCompletion(sim, List.of(N1, N2, N3), Duration.ofSeconds(600));
