@@ -181,7 +181,10 @@ public final class PbftOrderer {
     return view;
   }
 
-  /** Whether this node left its view and waits for the NewView of the next one. */
+  /**
+   * Whether this node started a view change to {@link #view()} and waits for its NewView (messages
+   * of that view are buffered meanwhile).
+   */
   public boolean inViewChange() {
     return inViewChange;
   }
@@ -209,6 +212,7 @@ public final class PbftOrderer {
    *
    * @throws IllegalArgumentException if a local event (anything but a received message) is
    *     malformed
+   * @throws IllegalStateException if Init is applied twice
    */
   public void apply(PbftEvent event) {
     switch (event.getTypeCase()) {

@@ -451,6 +451,86 @@ class PbftOrdererTest {
   }
 
   @Test
+  void aCertificateArrivingAfterTheViewChangedIsNotProposed() {
+    Node leader = new Node(N0);
+    leader.apply(PbftEvents.init());
+    assertThat(leader.apply(PbftEvent.newBuilder().setProposeTimeout(1).build()))
+        .containsExactly(new CertRequest());
+    leader.autoCrypto = false;
+    leader.apply(snTimeout(0, 0));
+    assertThat(leader.o.view()).isEqualTo(1);
+    assertThat(leader.apply(PbftEvents.certReady(C1))).isEmpty();
+    // No fresh proposals after view 0.
+    assertThat(leader.apply(PbftEvent.newBuilder().setProposeTimeout(2).build())).isEmpty();
+  }
+
+  @Test
+  void preprepareAndCatchUpRequestsAreAnsweredOnlyForKnownPreprepares() {
+    Node n = new Node(N2);
+    n.apply(PbftEvents.init());
+    n.receive(N0, pp(8, 0, C1));
+    ByteString d = digest(pp(8, 0, C1).getPreprepare());
+    PbftMessage ppReq =
+        PbftMessage.newBuilder()
+            .setPreprepareRequest(PreprepareRequest.newBuilder().setSn(8).setDigest(d))
+            .build();
+    assertThat(n.receive(N1, ppReq))
+        .containsExactly(
+            new Send(
+                PbftMessage.newBuilder().setMissingPreprepare(pp(8, 0, C1).getPreprepare()).build(),
+                List.of(N1)));
+    PbftMessage cuReq =
+        PbftMessage.newBuilder()
+            .setCatchUpRequest(CatchUpRequest.newBuilder().setSn(8).setDigest(d))
+            .build();
+    assertThat(n.receive(N3, cuReq))
+        .containsExactly(
+            new Send(
+                PbftMessage.newBuilder().setCatchUpResponse(pp(8, 0, C1).getPreprepare()).build(),
+                List.of(N3)));
+    // Unknown digest: no answer; foreign sn or malformed digest: rejected.
+    ByteString other = digest(pp(8, 0, C2).getPreprepare());
+    assertThat(
+            n.receive(
+                N1,
+                ppReq.toBuilder()
+                    .setPreprepareRequest(PreprepareRequest.newBuilder().setSn(8).setDigest(other))
+                    .build()))
+        .isEmpty();
+    assertThat(n.o.rejectedMessages()).isZero();
+    assertThat(
+            n.receive(
+                N1,
+                ppReq.toBuilder()
+                    .setPreprepareRequest(PreprepareRequest.newBuilder().setSn(9).setDigest(d))
+                    .build()))
+        .isEmpty();
+    assertThat(
+            n.receive(
+                N1,
+                cuReq.toBuilder().setCatchUpRequest(CatchUpRequest.newBuilder().setSn(8)).build()))
+        .isEmpty();
+    assertThat(n.o.rejectedMessages()).isEqualTo(2);
+    // A MissingPreprepare nobody asked for is ignored without hashing.
+    n.autoCrypto = false;
+    assertThat(
+            n.receive(
+                N1,
+                PbftMessage.newBuilder()
+                    .setMissingPreprepare(pp(8, 0, C1).getPreprepare())
+                    .build()))
+        .isEmpty();
+  }
+
+  @Test
+  void viewChangeTimeoutsDoublePerViewUpToACap() {
+    Duration base = Duration.ofSeconds(4);
+    assertThat(PbftOrderer.timeout(base, 0)).isEqualTo(base);
+    assertThat(PbftOrderer.timeout(base, 3)).isEqualTo(Duration.ofSeconds(32));
+    assertThat(PbftOrderer.timeout(base, 1000)).isEqualTo(base.multipliedBy(1 << 20));
+  }
+
+  @Test
   void localEventsWithoutTypeOrOriginAreBugs() {
     Node n = new Node(N1);
     assertThatThrownBy(() -> n.o.apply(PbftEvent.getDefaultInstance()))
@@ -719,6 +799,9 @@ class PbftOrdererTest {
     assertThat(newView.to()).isEqualTo(NODES);
     // A NewView for a view already installed is ignored; the late leader can still join.
     assertThat(nodes.get(N2).receive(N1, newView.msg())).isEmpty();
+    // The view is installed: no more resending of the ViewChange.
+    assertThat(nodes.get(N2).apply(PbftEvent.newBuilder().setResendViewChange(1).build()))
+        .isEmpty();
     Map<NodeId, List<Action>> late = route(nodes, Set.copyOf(NODES), N1, List.of(newView));
     assertThat(nodes.get(N0).o.view()).isEqualTo(1);
     assertThat(late.get(N0)).anyMatch(a -> a instanceof Send s && s.msg().hasPrepare());
