@@ -216,7 +216,8 @@ public final class MultisigCollector implements PassiveModule {
 
   /**
    * Returns the multisig collector of node {@code self}. The node need not be a member: a
-   * non-member can still verify certificates and fetch batches.
+   * non-member can still verify certificates and fetch batches, but its certificate requests never
+   * complete, since members drop its requests for signatures.
    */
   public MultisigCollector(Config config, Params params, NodeId self) {
     this.config = Objects.requireNonNull(config, "config");
