@@ -232,38 +232,42 @@ public final class MultisigCollector implements PassiveModule {
 
   /**
    * Returns the reconfigurable multisig collector of node {@code self} (Mir's {@code
-   * NewReconfigurableModule}): a {@link FactoryModule} with ID {@code config.self()} that, on a
-   * {@code NewModule} event for {@code <config.self()>/<sub-ID>} whose parameters are an {@link
-   * InstanceParams}, creates a multisig collector for that membership with instance UID = the UTF-8
-   * bytes of the full submodule ID, allNodes = the membership's node IDs sorted, and f = (n−1)/2.
-   * ISS creates one per epoch, {@code availability/<epoch>}.
+   * NewReconfigurableModule}): a {@link FactoryModule} with ID {@code config.self()} (behind a
+   * guard against messages addressed to the factory itself) that, on a {@code NewModule} event for
+   * {@code <config.self()>/<sub-ID>} whose parameters are an {@link InstanceParams}, creates a
+   * multisig collector for that membership with instance UID = the UTF-8 bytes of the full
+   * submodule ID, allNodes = the membership's node IDs sorted, and f = (n−1)/2. ISS creates one per
+   * epoch, {@code availability/<epoch>}.
    *
    * <p>Parameters of another type, a malformed node ID or an empty membership fail the factory's
    * batch (they come from the local node).
    */
-  public static FactoryModule reconfigurable(Config config, NodeId self) {
+  public static MultisigCollectorFactory reconfigurable(Config config, NodeId self) {
     return reconfigurable(config, self, LoggerFactory.getLogger(FactoryModule.class));
   }
 
   /** As {@link #reconfigurable(Config, NodeId)}, with the factory logging to {@code logger}. */
-  public static FactoryModule reconfigurable(Config config, NodeId self, Logger logger) {
+  public static MultisigCollectorFactory reconfigurable(Config config, NodeId self, Logger logger) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(self, "self");
-    return new FactoryModule(
-        config.self(),
-        FactoryModule.Params.defaults(
-            (id, any) -> {
-              InstanceParams p = any.unpack(InstanceParams.class);
-              Set<NodeId> sorted = new TreeSet<>();
-              for (String node : p.getMembershipMap().keySet()) {
-                sorted.add(NodeId.of(node));
-              }
-              return new MultisigCollector(
-                  config.withSelf(id),
-                  Params.withMaxFaults(ByteString.copyFromUtf8(id.value()), List.copyOf(sorted)),
-                  self);
-            }),
-        logger);
+    FactoryModule factory =
+        new FactoryModule(
+            config.self(),
+            FactoryModule.Params.defaults(
+                (id, any) -> {
+                  InstanceParams p = any.unpack(InstanceParams.class);
+                  Set<NodeId> sorted = new TreeSet<>();
+                  for (String node : p.getMembershipMap().keySet()) {
+                    sorted.add(NodeId.of(node));
+                  }
+                  return new MultisigCollector(
+                      config.withSelf(id),
+                      Params.withMaxFaults(
+                          ByteString.copyFromUtf8(id.value()), List.copyOf(sorted)),
+                      self);
+                }),
+            logger);
+    return new MultisigCollectorFactory(config.self(), factory);
   }
 
   /** The parameters for a new instance of the reconfigurable module with membership {@code m}. */

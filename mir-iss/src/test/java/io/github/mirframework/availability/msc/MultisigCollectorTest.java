@@ -26,7 +26,6 @@ import io.github.mirframework.event.Events;
 import io.github.mirframework.event.pb.NetMessage;
 import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.factory.FactoryEvents;
-import io.github.mirframework.factory.FactoryModule;
 import io.github.mirframework.mempool.SimpleMempool;
 import io.github.mirframework.mempool.pb.RequestBatch;
 import io.github.mirframework.module.PassiveModule;
@@ -765,7 +764,7 @@ class MultisigCollectorTest {
     Map<NodeId, EcdsaCrypto> keys =
         five.stream()
             .collect(Collectors.toMap(Function.identity(), n -> PseudoCrypto.create(five, n)));
-    FactoryModule factory = MultisigCollector.reconfigurable(CONFIG, N0);
+    MultisigCollectorFactory factory = MultisigCollector.reconfigurable(CONFIG, N0);
     Harness h = new Harness(factory, keys.get(N0));
     // Membership given unsorted, with addresses: the instance sorts the node IDs.
     Map<NodeId, NodeAddress> members = new java.util.LinkedHashMap<>();
@@ -803,7 +802,7 @@ class MultisigCollectorTest {
   @Test
   void messagesForAnInstanceNotCreatedYetAreHandledOnceItIs() throws Exception {
     ModuleId epoch1 = AVAIL.then("1");
-    FactoryModule factory = MultisigCollector.reconfigurable(CONFIG, N2);
+    MultisigCollectorFactory factory = MultisigCollector.reconfigurable(CONFIG, N2);
     Harness h = new Harness(N2, factory);
     assertThat(h.apply(received(N0, epoch1, MscMessages.requestSig(TXS, 5))).isEmpty()).isTrue();
     assertThat(factory.bufferedMessages()).isEqualTo(1);
@@ -820,8 +819,27 @@ class MultisigCollectorTest {
   }
 
   @Test
+  void aMessageAddressedToTheFactoryItselfIsDroppedInsteadOfFailingTheNode() throws Exception {
+    MultisigCollectorFactory factory = MultisigCollector.reconfigurable(CONFIG, N2);
+    Harness h = new Harness(N2, factory);
+    h.apply(
+        FactoryEvents.newModule(
+            AVAIL, AVAIL.then("0"), RetentionIndex.of(0), MultisigCollector.instanceParams(NODES)));
+    EventList out =
+        factory.applyEvents(
+            EventList.of(
+                received(N1, AVAIL, MscMessages.requestSig(TXS, 0)),
+                received(N1, AVAIL.then("0"), MscMessages.requestSig(TXS, 1)),
+                received(N3, AVAIL, MscMessages.sig(ByteString.copyFromUtf8("x"), 0))));
+    assertThat(factory.droppedMessages()).isEqualTo(2);
+    // The message for the instance went through: it asks the mempool for transaction IDs.
+    assertThat(out.size()).isEqualTo(1);
+    assertThat(out.get(0).destination()).isEqualTo(MEMPOOL);
+  }
+
+  @Test
   void instanceParamsOfAnotherTypeFailTheFactory() {
-    FactoryModule factory = MultisigCollector.reconfigurable(CONFIG, N0);
+    MultisigCollectorFactory factory = MultisigCollector.reconfigurable(CONFIG, N0);
     Event bad =
         FactoryEvents.newModule(
             AVAIL, AVAIL.then("0"), RetentionIndex.of(0), RequestSigMessage.getDefaultInstance());
