@@ -7,13 +7,19 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import io.github.mirframework.checkpoint.pb.EpochConfig;
 import io.github.mirframework.checkpoint.pb.StableCheckpoint;
+import io.github.mirframework.crypto.CryptoEvents;
+import io.github.mirframework.crypto.VerificationResult;
 import io.github.mirframework.crypto.pb.HashRequest;
+import io.github.mirframework.crypto.pb.SigVerItem;
+import io.github.mirframework.crypto.pb.VerifyNodeSigs;
 import io.github.mirframework.event.Event;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
 import io.github.mirframework.event.pb.TimerDelay;
 import io.github.mirframework.factory.pb.NewModule;
 import io.github.mirframework.iss.pb.AppRestoreState;
+import io.github.mirframework.iss.pb.CheckpointHashOrigin;
+import io.github.mirframework.iss.pb.CheckpointSigVerOrigin;
 import io.github.mirframework.iss.pb.SbEvent;
 import io.github.mirframework.iss.pb.SbMessage;
 import io.github.mirframework.iss.pb.StableCheckpointMessage;
@@ -323,5 +329,74 @@ class IssTest {
             ByteString.copyFrom(new byte[] {1}),
             ByteString.copyFromUtf8("cert"));
     assertThat(ByteString.copyFrom(LittleEndian.u64(258)).byteAt(1)).isEqualTo((byte) 1);
+  }
+
+  static EventList verified(Iss iss, StableCheckpoint sc, boolean ok) throws Exception {
+    return iss.applyEvents(
+        EventList.of(
+            CryptoEvents.nodeSigsVerified(
+                CryptoEvents.customOrigin(
+                    Iss.DEFAULT_ID,
+                    CheckpointSigVerOrigin.newBuilder().setFrom("1").setCheckpoint(sc).build()),
+                List.of("1"),
+                List.of(
+                    ok ? VerificationResult.ok() : VerificationResult.invalid("bad signature")))));
+  }
+
+  @Test
+  void thePushedCheckpointsHashIsWhatItsCertificateIsCheckedAgainst() throws Exception {
+    Iss iss = started();
+    StableCheckpoint sc = atEpoch(5);
+    ByteString hash = ByteString.copyFromUtf8("h");
+    EventList out =
+        iss.applyEvents(
+            EventList.of(
+                CryptoEvents.hashResult(
+                    CryptoEvents.customOrigin(
+                        Iss.DEFAULT_ID,
+                        CheckpointHashOrigin.newBuilder().setFrom("1").setCheckpoint(sc).build()),
+                    List.of(hash))));
+    List<VerifyNodeSigs> v = payloads(out, VerifyNodeSigs.class);
+    assertThat(v).hasSize(1);
+    assertThat(v.get(0).getItemsList())
+        .extracting(SigVerItem::getNodeId)
+        .containsExactly("0", "1", "2");
+    assertThat(v.get(0).getItems(0).getDataList())
+        .containsExactly(
+            ByteString.copyFrom(LittleEndian.u64(5)),
+            ByteString.copyFrom(LittleEndian.u64(80)),
+            hash);
+  }
+
+  @Test
+  void aPushedCheckpointWithBadSignaturesIsNotInstalled() throws Exception {
+    Iss iss = started();
+    EventList out = verified(iss, atEpoch(5), false);
+    assertThat(out.isEmpty()).isTrue();
+    assertThat(iss.rejectedMessages()).isEqualTo(1);
+    assertThat(iss.currentEpoch()).isEqualTo(EpochNr.ZERO);
+  }
+
+  @Test
+  void aVerifiedPushedCheckpointFarAheadIsInstalled() throws Exception {
+    Iss iss = started();
+    receive(iss, NodeId.of("1"), prepare(5, 1));
+    receive(iss, NodeId.of("1"), prepare(6, 1));
+    assertThat(iss.bufferedMessages()).isEqualTo(2);
+    EventList out = verified(iss, atEpoch(5), true);
+    assertThat(iss.currentEpoch()).isEqualTo(EpochNr.of(5));
+    assertThat(iss.nextDeliveredSn()).isEqualTo(SeqNr.of(80));
+    assertThat(iss.retainedEpochs()).containsExactly(EpochNr.of(5));
+    assertThat(iss.lastStableCheckpoint().getSn()).isEqualTo(80);
+    assertThat(iss.orderers(5).get(0).segment().seqNrs().get(0)).isEqualTo(SeqNr.of(80));
+    assertThat(payloads(out, AppRestoreState.class)).hasSize(1);
+    assertThat(payloads(out, NewModule.class))
+        .extracting(NewModule::getModuleId)
+        .containsExactly("availability/5", "availability/6", "availability/7");
+    // The message buffered for epoch 5 was applied, the one for epoch 6 is still kept.
+    assertThat(iss.bufferedMessages()).isEqualTo(1);
+    // A checkpoint that is not far enough ahead any more is not installed again.
+    verified(iss, atEpoch(6), true);
+    assertThat(iss.currentEpoch()).isEqualTo(EpochNr.of(5));
   }
 }
