@@ -104,8 +104,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Deviations from Mir.</b> Future-epoch messages from non-members are dropped (Mir crashed);
  * a delivered certificate that does not parse is delivered as empty (Mir failed the node, but the
  * bytes come from a possibly Byzantine leader); a pushed checkpoint's certificate is really
- * verified (Mir checked it against a dummy hash and ignored the verdict); orderer events carry
- * typed origins ({@code SbHashOrigin} ...) rather than Mir's origin union.
+ * verified (Mir checked it against a dummy hash and ignored the verdict), and installing it takes
+ * the epoch's nodes from the checkpoint (Mir took its own stale ones); a node that a
+ * reconfiguration removed from an epoch runs no orderers in it (Mir ran them anyway); orderer
+ * events carry typed origins ({@code SbHashOrigin} ...) rather than Mir's origin union.
  *
  * <p>Not thread-safe; a passive module, called by one thread at a time.
  */
@@ -836,6 +838,10 @@ public final class Iss implements PassiveModule {
       reject(from, m, problem);
       return;
     }
+    if (e.orderers.isEmpty()) {
+      LOG.debug("{}: ignoring message of epoch {}, which this node is not part of", self, e.nr);
+      return;
+    }
     e.orderers.get((int) m.getInstance()).apply(PbftEvents.messageReceived(from, m.getMsg()));
   }
 
@@ -919,13 +925,16 @@ public final class Iss implements PassiveModule {
     unhashedLogEntries.clear();
     nextDeliveredSn = sc.getSn();
     newEpochSn = nextDeliveredSn;
-    // As in Mir: the node IDs of the old pipeline head and the initial leader policy.
+    // The epoch's nodes are the checkpoint's first membership, and its leaders those the policy,
+    // reconfigured for these nodes, chooses (Mir used the node's own stale pipeline head and the
+    // initial policy: the same while the membership never changes, wrong after a reconfiguration).
+    List<Membership> ms = StableCheckpoints.memberships(sc);
+    List<NodeId> nodeIds = StableCheckpoints.nodeIds(ms.get(0));
     initEpoch(
         StableCheckpoints.epoch(sc),
         sc.getSn(),
-        StableCheckpoints.nodeIds(memberships.get(0)),
-        params.leaderPolicy());
-    List<Membership> ms = StableCheckpoints.memberships(sc);
+        nodeIds,
+        params.leaderPolicy().reconfigure(nodeIds));
     memberships = new ArrayList<>(ms.subList(0, ms.size() - 1));
     nextNewMembership = ms.get(ms.size() - 1);
     bootstrapAvailability();
@@ -957,7 +966,13 @@ public final class Iss implements PassiveModule {
       }
       newEpochSn += sns.size();
       Segment seg = new Segment(nr, i, leaders.get(i), nodeIds, sns);
-      e.orderers.add(new PbftOrderer(self, seg, pp, new Context(nr.value(), i)));
+      e.segments.add(seg);
+      if (e.nodeSet.contains(self)) {
+        e.orderers.add(new PbftOrderer(self, seg, pp, new Context(nr.value(), i)));
+      }
+    }
+    if (!e.nodeSet.contains(self)) {
+      LOG.warn("{}: not a member of epoch {}: taking no part in it", self, nr);
     }
   }
 
@@ -1203,7 +1218,7 @@ public final class Iss implements PassiveModule {
     @Override
     public void deliver(SeqNr sn, ByteString certData, boolean aborted) {
       EpochState e = epochs.get(epochNr);
-      NodeId suspect = e.orderers.get(instance).segment().leader();
+      NodeId suspect = e.segments.get(instance).leader();
       CommitLogEntry entry = new CommitLogEntry(sn, certData, aborted, suspect, ByteString.EMPTY);
       unhashedLogEntries.put(sn.value(), entry);
       emit(

@@ -19,15 +19,16 @@ import io.github.mirframework.types.ModuleId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.function.LongFunction;
 
 /**
  * A stand-in for the batch fetcher and the application behind it: records every delivered
- * certificate, answers {@code NewEpoch} with a {@code NewConfig} of the same membership and
- * snapshot requests with the number of delivered certificates (8 bytes LE) and empty client
- * progress, and restores that number from a checkpoint.
+ * certificate, answers {@code NewEpoch} with a {@code NewConfig} (by default of the same
+ * membership) and snapshot requests with the number of delivered certificates (8 bytes LE) and
+ * empty client progress, and restores that number from a checkpoint.
  */
 final class FakeIssApp implements PassiveModule {
-  final Membership membership;
+  final LongFunction<Membership> membership;
 
   /** Delivered certificates by sn, since the last state restoration. */
   final TreeMap<Long, Cert> delivered = new TreeMap<>();
@@ -39,6 +40,11 @@ final class FakeIssApp implements PassiveModule {
   long nextSn;
 
   FakeIssApp(Membership membership) {
+    this(e -> membership);
+  }
+
+  /** An application that announces {@code membership.apply(e)} when epoch e starts. */
+  FakeIssApp(LongFunction<Membership> membership) {
     this.membership = membership;
   }
 
@@ -58,7 +64,9 @@ final class FakeIssApp implements PassiveModule {
         }
         case NewEpoch ne -> {
           epochs.add(ne.getEpochNr());
-          out.add(IssEvents.newConfig(Iss.DEFAULT_ID, EpochNr.of(ne.getEpochNr()), membership));
+          out.add(
+              IssEvents.newConfig(
+                  Iss.DEFAULT_ID, EpochNr.of(ne.getEpochNr()), membership.apply(ne.getEpochNr())));
         }
         case AppSnapshotRequest r -> {
           ModuleId dest = ModuleId.of(r.getReplyTo());

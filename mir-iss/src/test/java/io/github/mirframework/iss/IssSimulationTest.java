@@ -71,6 +71,13 @@ class IssSimulationTest {
   }
 
   static Simulation simulation(long seed, NetworkModel network) {
+    return simulation(seed, network, e -> Iss.membershipProto(MEMBERSHIP));
+  }
+
+  static Simulation simulation(
+      long seed,
+      NetworkModel network,
+      java.util.function.LongFunction<io.github.mirframework.checkpoint.pb.Membership> config) {
     return Simulation.builder(seed)
         .nodes(NODES)
         .network(network)
@@ -87,7 +94,7 @@ class IssSimulationTest {
               m.put(
                   CheckpointProtocol.DEFAULT_ID,
                   CheckpointProtocol.factory(CheckpointProtocol.Config.defaults(), id));
-              m.put(APP, new FakeIssApp(Iss.membershipProto(MEMBERSHIP)));
+              m.put(APP, new FakeIssApp(config));
               return m;
             })
         .build();
@@ -325,6 +332,35 @@ class IssSimulationTest {
     run(sim, NODES, 3L * EPOCH_LENGTH, Duration.ofSeconds(60), true);
     for (NodeId id : targets) {
       sim.check(iss(sim, id).rejectedMessages() > 0, "node " + id + " rejected nothing");
+    }
+  }
+
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("seeds")
+  void aNodeRemovedByReconfigurationStopsAndTheOthersGoOnWithShorterEpochs(long seed) {
+    NodeId removed = NodeId.of("3");
+    Membership smaller = MEMBERSHIP.without(removed);
+    // Decided in epoch 1, the smaller membership governs epoch 1 + ConfigOffset = 3.
+    Simulation sim =
+        simulation(seed, network(), e -> Iss.membershipProto(e >= 1 ? smaller : MEMBERSHIP));
+    injectRequests(sim, 20);
+    List<NodeId> remaining = NODES.subList(0, 3);
+    // Epochs 0-2 have 16 sns, epochs 3-5 have 12.
+    long sns = 3L * EPOCH_LENGTH + 3L * 12;
+    run(sim, remaining, sns, Duration.ofSeconds(60));
+    checkSafety(sim, NODES, false);
+    sim.check(
+        app(sim, removed).nextSn == 3L * EPOCH_LENGTH,
+        "removed node went on: " + app(sim, removed).nextSn);
+    for (NodeId id : remaining) {
+      FakeIssApp a = app(sim, id);
+      sim.check(aborted(a, sns) == 0, "node " + id + " aborted sns");
+      for (long sn = 3L * EPOCH_LENGTH; sn < sns; sn++) {
+        String batch = a.delivered.get(sn).getMsc().getBatchId().toStringUtf8();
+        sim.check(
+            batch.startsWith("node " + ((sn - 3L * EPOCH_LENGTH) % 3) + " "),
+            "sn " + sn + " has batch " + batch);
+      }
     }
   }
 }
