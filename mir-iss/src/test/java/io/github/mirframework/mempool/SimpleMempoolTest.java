@@ -1,0 +1,355 @@
+package io.github.mirframework.mempool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.github.mirframework.client.ClientEvents;
+import io.github.mirframework.client.pb.Request;
+import io.github.mirframework.crypto.CryptoEvents;
+import io.github.mirframework.crypto.HasherModule;
+import io.github.mirframework.crypto.pb.HashRequest;
+import io.github.mirframework.event.Event;
+import io.github.mirframework.event.EventList;
+import io.github.mirframework.event.Events;
+import io.github.mirframework.event.pb.Origin;
+import io.github.mirframework.mempool.pb.BatchIDResponse;
+import io.github.mirframework.mempool.pb.NewBatch;
+import io.github.mirframework.mempool.pb.RequestTransactionIDs;
+import io.github.mirframework.mempool.pb.TransactionIDsResponse;
+import io.github.mirframework.mempool.pb.TransactionsResponse;
+import io.github.mirframework.types.ClientId;
+import io.github.mirframework.types.ModuleId;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The simple mempool with a real hasher behind it: events in, events out; no threads. */
+class SimpleMempoolTest {
+  static final ModuleId MEMPOOL = SimpleMempool.DEFAULT_ID;
+  static final ModuleId HASHER = HasherModule.DEFAULT_ID;
+  static final ModuleId AVAILABILITY = ModuleId.of("availability/0");
+  static final Origin ORIGIN = CryptoEvents.contextStoreOrigin(AVAILABILITY, 42);
+
+  /** The mempool and a hasher; hash requests and the mempool's requests to itself are answered. */
+  static final class Harness {
+    final SimpleMempool mempool;
+    final HasherModule hasher = new HasherModule();
+
+    Harness(SimpleMempool.Params params) {
+      mempool = new SimpleMempool(SimpleMempool.Config.defaults(), params);
+    }
+
+    Harness() {
+      this(SimpleMempool.Params.defaults());
+    }
+
+    /**
+     * Applies {@code in} to the mempool, then every event it addresses to itself or the hasher, one
+     * batch each, in order; returns the events for other modules.
+     */
+    EventList apply(Event... in) throws Exception {
+      EventList out = EventList.empty();
+      Deque<Event> queue = new ArrayDeque<>(List.of(in));
+      while (!queue.isEmpty()) {
+        Event e = queue.removeFirst();
+        EventList produced;
+        if (e.destination().equals(MEMPOOL)) {
+          produced = mempool.applyEvents(EventList.of(e));
+        } else if (e.destination().equals(HASHER)) {
+          produced = hasher.applyEvents(EventList.of(e));
+        } else {
+          out.add(e);
+          continue;
+        }
+        produced.forEach(queue::addLast);
+      }
+      return out;
+    }
+  }
+
+  static Request tx(String client, long reqNo, String data) {
+    return ClientEvents.request(ClientId.of(client), reqNo, ByteString.copyFromUtf8(data));
+  }
+
+  static List<Request> txs(int n) {
+    List<Request> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(tx("client", i, "Request " + i));
+    }
+    return out;
+  }
+
+  static ByteString sha256(byte[]... parts) throws Exception {
+    MessageDigest md = MessageDigest.getInstance("SHA-256");
+    for (byte[] p : parts) {
+      md.update(p);
+    }
+    return ByteString.copyFrom(md.digest());
+  }
+
+  /** A transaction ID computed independently of the code under test (PORT-MAP Appendix C). */
+  static ByteString txId(Request tx) throws Exception {
+    byte[] reqNo = new byte[8];
+    long v = tx.getReqNo();
+    for (int i = 0; i < 8; i++) {
+      reqNo[i] = (byte) (v >>> (8 * i));
+    }
+    return sha256(
+        tx.getClientId().getBytes(StandardCharsets.UTF_8), reqNo, tx.getData().toByteArray());
+  }
+
+  static List<ByteString> txIds(List<Request> txs) throws Exception {
+    List<ByteString> ids = new ArrayList<>();
+    for (Request tx : txs) {
+      ids.add(txId(tx));
+    }
+    return ids;
+  }
+
+  static Event newRequests(List<Request> txs) {
+    return ClientEvents.newRequests(MEMPOOL, txs);
+  }
+
+  static NewBatch batch(Harness h) throws Exception {
+    EventList out = h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN));
+    assertThat(out.size()).isEqualTo(1);
+    assertThat(out.get(0).destination()).isEqualTo(AVAILABILITY);
+    NewBatch b = out.get(0).payload(NewBatch.class);
+    assertThat(b.getOrigin()).isEqualTo(ORIGIN);
+    return b;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // IDs
+
+  @Test
+  void transactionIdIsSha256OfClientIdLittleEndianReqNoAndData() throws Exception {
+    Request tx = tx("c1", 0x0102030405060708L, "payload");
+    assertThat(SimpleMempool.txIdData(tx))
+        .containsExactly(
+            ByteString.copyFromUtf8("c1"),
+            ByteString.copyFrom(HexFormat.of().parseHex("0807060504030201")),
+            ByteString.copyFromUtf8("payload"));
+    EventList out =
+        new Harness().apply(MempoolEvents.requestTransactionIds(MEMPOOL, List.of(tx), ORIGIN));
+    assertThat(out)
+        .isEqualTo(EventList.of(MempoolEvents.transactionIdsResponse(ORIGIN, List.of(txId(tx)))));
+    // A fixed vector, so that a change of the layout cannot go unnoticed.
+    assertThat(HexFormat.of().formatHex(txId(tx).toByteArray()))
+        .isEqualTo(
+            HexFormat.of()
+                .formatHex(
+                    sha256(HexFormat.of().parseHex("6331" + "0807060504030201" + "7061796c6f6164"))
+                        .toByteArray()));
+  }
+
+  @Test
+  void requestTransactionIdsHashesEveryTransactionInOneHashRequest() throws Exception {
+    SimpleMempool mempool =
+        new SimpleMempool(SimpleMempool.Config.defaults(), SimpleMempool.Params.defaults());
+    List<Request> txs = txs(3);
+    EventList out =
+        mempool.applyEvents(
+            EventList.of(MempoolEvents.requestTransactionIds(MEMPOOL, txs, ORIGIN)));
+    assertThat(out.size()).isEqualTo(1);
+    assertThat(out.get(0).destination()).isEqualTo(HASHER);
+    HashRequest hr = out.get(0).payload(HashRequest.class);
+    assertThat(hr.getDataCount()).isEqualTo(3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(hr.getData(i).getDataList()).isEqualTo(SimpleMempool.txIdData(txs.get(i)));
+    }
+    assertThat(hr.getOrigin().getModule()).isEqualTo(MEMPOOL.value());
+
+    List<ByteString> ids = txIds(txs);
+    EventList response =
+        mempool.applyEvents(EventList.of(CryptoEvents.hashResult(hr.getOrigin(), ids)));
+    assertThat(response).isEqualTo(EventList.of(MempoolEvents.transactionIdsResponse(ORIGIN, ids)));
+  }
+
+  @Test
+  void batchIdIsSha256OfTheConcatenatedTransactionIds() throws Exception {
+    List<ByteString> ids = txIds(txs(3));
+    EventList out = new Harness().apply(MempoolEvents.requestBatchId(MEMPOOL, ids, ORIGIN));
+    ByteString expected =
+        sha256(ids.get(0).toByteArray(), ids.get(1).toByteArray(), ids.get(2).toByteArray());
+    assertThat(out).isEqualTo(EventList.of(MempoolEvents.batchIdResponse(ORIGIN, expected)));
+    assertThat(out.get(0).payload(BatchIDResponse.class).getBatchId().size()).isEqualTo(32);
+  }
+
+  @Test
+  void theEmptyBatchHasTheHashOfTheEmptyString() throws Exception {
+    EventList out = new Harness().apply(MempoolEvents.requestBatchId(MEMPOOL, List.of(), ORIGIN));
+    assertThat(out.get(0).payload(BatchIDResponse.class).getBatchId())
+        .isEqualTo(sha256(new byte[0]));
+  }
+
+  @Test
+  void batchIdDependsOnTheOrderOfTransactions() throws Exception {
+    List<ByteString> ids = txIds(txs(2));
+    Harness h = new Harness();
+    ByteString ab =
+        h.apply(MempoolEvents.requestBatchId(MEMPOOL, ids, ORIGIN))
+            .get(0)
+            .payload(BatchIDResponse.class)
+            .getBatchId();
+    ByteString ba =
+        h.apply(MempoolEvents.requestBatchId(MEMPOOL, List.of(ids.get(1), ids.get(0)), ORIGIN))
+            .get(0)
+            .payload(BatchIDResponse.class)
+            .getBatchId();
+    assertThat(ab).isNotEqualTo(ba);
+  }
+
+  @Test
+  void responsesGoToTheOriginsModuleWithTheOriginUnchanged() throws Exception {
+    Origin dsl = CryptoEvents.dslOrigin(ModuleId.of("iss"), 7);
+    EventList out = new Harness().apply(MempoolEvents.requestBatchId(MEMPOOL, List.of(), dsl));
+    assertThat(out.get(0).destination()).isEqualTo(ModuleId.of("iss"));
+    assertThat(out.get(0).payload(BatchIDResponse.class).getOrigin()).isEqualTo(dsl);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Batches
+
+  @Test
+  void newRequestsAreComputedIdsOfByAskingItself() throws Exception {
+    SimpleMempool mempool =
+        new SimpleMempool(SimpleMempool.Config.defaults(), SimpleMempool.Params.defaults());
+    List<Request> txs = txs(2);
+    EventList out = mempool.applyEvents(EventList.of(newRequests(txs)));
+    assertThat(out.size()).isEqualTo(1);
+    assertThat(out.get(0).destination()).isEqualTo(MEMPOOL);
+    RequestTransactionIDs r = out.get(0).payload(RequestTransactionIDs.class);
+    assertThat(r.getTxsList()).isEqualTo(txs);
+    assertThat(r.getOrigin().getModule()).isEqualTo(MEMPOOL.value());
+    assertThat(mempool.pendingTransactions()).isZero();
+    // Only once the IDs are known are the transactions queued.
+    EventList toHasher = mempool.applyEvents(out);
+    EventList ids = mempool.applyEvents(new HasherModule().applyEvents(toHasher));
+    assertThat(ids.size()).isEqualTo(1);
+    assertThat(ids.get(0).payload(TransactionIDsResponse.class).getTxIdsList())
+        .isEqualTo(txIds(txs));
+    assertThat(mempool.applyEvents(ids).isEmpty()).isTrue();
+    assertThat(mempool.pendingTransactions()).isEqualTo(2);
+    assertThat(mempool.knownTransactions()).isEqualTo(2);
+  }
+
+  @Test
+  void batchesTakeTheOldestTransactionsUpToTheLimitThenAreEmpty() throws Exception {
+    Harness h = new Harness(new SimpleMempool.Params(3));
+    List<Request> txs = txs(7);
+    assertThat(h.apply(newRequests(txs.subList(0, 4)), newRequests(txs.subList(4, 7))).isEmpty())
+        .isTrue();
+    assertThat(h.mempool.pendingTransactions()).isEqualTo(7);
+
+    NewBatch b1 = batch(h);
+    assertThat(b1.getTxsList()).isEqualTo(txs.subList(0, 3));
+    assertThat(b1.getTxIdsList()).isEqualTo(txIds(txs.subList(0, 3)));
+    assertThat(batch(h).getTxsList()).isEqualTo(txs.subList(3, 6));
+    assertThat(batch(h).getTxsList()).isEqualTo(txs.subList(6, 7));
+    NewBatch empty = batch(h);
+    assertThat(empty.getTxsCount()).isZero();
+    assertThat(empty.getTxIdsCount()).isZero();
+    assertThat(h.mempool.pendingTransactions()).isZero();
+  }
+
+  @Test
+  void defaultBatchHoldsTenTransactions() throws Exception {
+    Harness h = new Harness();
+    h.apply(newRequests(txs(25)));
+    assertThat(batch(h).getTxsCount()).isEqualTo(10);
+    assertThat(batch(h).getTxsCount()).isEqualTo(10);
+    assertThat(batch(h).getTxsCount()).isEqualTo(5);
+  }
+
+  @Test
+  void anEmptyMempoolCutsAnEmptyBatch() throws Exception {
+    assertThat(batch(new Harness()).getTxsCount()).isZero();
+  }
+
+  @Test
+  void anEmptyNewRequestsDoesNothing() throws Exception {
+    SimpleMempool mempool =
+        new SimpleMempool(SimpleMempool.Config.defaults(), SimpleMempool.Params.defaults());
+    assertThat(mempool.applyEvents(EventList.of(newRequests(List.of()))).isEmpty()).isTrue();
+  }
+
+  @Test
+  void aTransactionSubmittedTwiceIsBatchedTwiceAsInMir() throws Exception {
+    Harness h = new Harness();
+    Request tx = tx("c", 0, "same");
+    h.apply(newRequests(List.of(tx)), newRequests(List.of(tx)));
+    assertThat(h.mempool.knownTransactions()).isEqualTo(1);
+    assertThat(batch(h).getTxsList()).containsExactly(tx, tx);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lookup
+
+  @Test
+  void requestTransactionsReportsWhichAreKnown() throws Exception {
+    Harness h = new Harness();
+    List<Request> txs = txs(2);
+    h.apply(newRequests(txs));
+    batch(h); // batched transactions stay available for lookup
+    ByteString unknown = txId(tx("other", 0, "x"));
+    EventList out =
+        h.apply(
+            MempoolEvents.requestTransactions(
+                MEMPOOL, List.of(txId(txs.get(1)), unknown, txId(txs.get(0))), ORIGIN));
+    TransactionsResponse r = out.get(0).payload(TransactionsResponse.class);
+    assertThat(out.get(0).destination()).isEqualTo(AVAILABILITY);
+    assertThat(r.getPresentList()).containsExactly(true, false, true);
+    assertThat(r.getTxsList())
+        .containsExactly(txs.get(1), Request.getDefaultInstance(), txs.get(0));
+    assertThat(r.getOrigin()).isEqualTo(ORIGIN);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Configuration and errors
+
+  @Test
+  void paramsAreValidatedAndDefaultToMirs() {
+    assertThat(SimpleMempool.Params.defaults().maxTransactionsInBatch()).isEqualTo(10);
+    assertThat(SimpleMempool.Params.defaults().withMaxTransactionsInBatch(1024))
+        .isEqualTo(new SimpleMempool.Params(1024));
+    assertThatThrownBy(() -> new SimpleMempool.Params(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("0");
+    assertThatThrownBy(() -> new SimpleMempool.Params(-1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(SimpleMempool.Config.defaults())
+        .isEqualTo(new SimpleMempool.Config(ModuleId.of("mempool"), ModuleId.of("hasher")));
+  }
+
+  @Test
+  void aRequestWithoutAnOriginModuleIsAnError() {
+    Harness h = new Harness();
+    assertThatThrownBy(
+            () -> h.apply(MempoolEvents.requestBatch(MEMPOOL, Origin.getDefaultInstance())))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("origin");
+  }
+
+  @Test
+  void anUnexpectedEventTypeIsAnError() {
+    Harness h = new Harness();
+    assertThatThrownBy(() -> h.apply(Events.testingString(MEMPOOL, "?")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("TestingString");
+  }
+
+  @Test
+  void eventFactoriesRejectListsOfDifferentLengths() {
+    assertThatThrownBy(() -> MempoolEvents.newBatch(ORIGIN, List.of(ByteString.EMPTY), List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> MempoolEvents.transactionsResponse(ORIGIN, List.of(true), List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
