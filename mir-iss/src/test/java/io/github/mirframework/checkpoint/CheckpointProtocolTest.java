@@ -26,6 +26,7 @@ import io.github.mirframework.event.Event;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
 import io.github.mirframework.event.pb.NetMessage;
+import io.github.mirframework.event.pb.TimerRepeat;
 import io.github.mirframework.factory.FactoryEvents;
 import io.github.mirframework.factory.FactoryModule;
 import io.github.mirframework.types.EpochNr;
@@ -483,6 +484,60 @@ class CheckpointProtocolTest {
     assertThat(h.apply(Events.messageReceived(N1, bad)).isEmpty()).isTrue();
     assertThat(h.apply(received(N1, EpochProgress.getDefaultInstance())).isEmpty()).isTrue();
     assertThat(h.p.droppedMessages()).isEqualTo(2);
+  }
+
+  /** Seeded fuzzing: random messages and bytes from random senders never fail the module. */
+  @Test
+  void randomMessagesNeverFailTheModuleOrCountAsConfirmations() throws Exception {
+    for (long seed = 1; seed <= 5; seed++) {
+      java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+      Harness h = new Harness(N0);
+      if (seed % 2 == 0) {
+        h.start(); // half of the runs receive everything before the own signature
+      }
+      List<NodeId> senders = List.of(N1, N2, N3, OUTSIDER, NodeId.of("node-x"));
+      for (int i = 0; i < 200; i++) {
+        NodeId from = senders.get(rnd.nextInt(senders.size()));
+        Event in;
+        if (rnd.nextInt(4) == 0) {
+          byte[] junk = new byte[rnd.nextInt(64)];
+          rnd.nextBytes(junk);
+          Any any =
+              Any.newBuilder()
+                  .setTypeUrl(Any.pack(msg(N1)).getTypeUrl())
+                  .setValue(ByteString.copyFrom(junk))
+                  .build();
+          in =
+              Events.messageReceived(
+                  from,
+                  NetMessage.newBuilder().setDestModule(SELF.value()).setPayload(any).build());
+        } else {
+          byte[] sigBytes = new byte[rnd.nextInt(2 * StableCheckpoints.MAX_SIGNATURE_BYTES)];
+          rnd.nextBytes(sigBytes);
+          byte[] hashBytes = new byte[rnd.nextInt(100)];
+          rnd.nextBytes(hashBytes);
+          Checkpoint m =
+              Checkpoint.newBuilder()
+                  .setEpoch(rnd.nextBoolean() ? EPOCH.value() : rnd.nextLong())
+                  .setSn(rnd.nextBoolean() ? SN.value() : rnd.nextLong())
+                  .setSnapshotHash(rnd.nextBoolean() ? HASH : ByteString.copyFrom(hashBytes))
+                  .setSignature(ByteString.copyFrom(sigBytes))
+                  .build();
+          in = received(from, m);
+        }
+        EventList out = h.apply(in);
+        for (Event e : out) {
+          assertThat(e.is(EpochProgress.class) || e.is(TimerRepeat.class)).isTrue();
+        }
+      }
+      if (seed % 2 == 1) {
+        h.start();
+      }
+      assertThat(h.p.confirmations()).containsExactly(N0);
+      assertThat(h.p.isStable()).isFalse();
+      // At most one signature check per member.
+      assertThat(h.verifications).isLessThanOrEqualTo(3);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
