@@ -47,6 +47,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -250,26 +251,27 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
     }
     // The mempool hashes new transactions before it can batch them. Asking it for the IDs of the
     // same transactions right after submitting them gives an answer only once they are in.
-    long idsTag = nextTag.getAndIncrement();
-    CompletableFuture<Event> ids = expect(node, idsTag);
-    nodes
-        .get(node)
-        .injectEvents(
-            EventList.of(
-                ClientEvents.newRequests(SimpleMempool.DEFAULT_ID, requests),
-                MempoolEvents.requestTransactionIds(
-                    SimpleMempool.DEFAULT_ID, requests, origin(idsTag))));
-    if (await(ids, "node " + node + "'s mempool", out) == null) {
+    TransactionIDsResponse ids =
+        ask(
+            node,
+            tag ->
+                EventList.of(
+                    ClientEvents.newRequests(SimpleMempool.DEFAULT_ID, requests),
+                    MempoolEvents.requestTransactionIds(
+                        SimpleMempool.DEFAULT_ID, requests, origin(tag))),
+            "node " + node + "'s mempool",
+            out);
+    if (ids == null) {
       return null;
     }
-    long tag = nextTag.getAndIncrement();
-    CompletableFuture<Event> answer = expect(node, tag);
-    nodes
-        .get(node)
-        .injectEvents(
-            EventList.of(
-                AvailabilityEvents.requestCert(MultisigCollector.DEFAULT_ID, origin(tag))));
-    NewCert nc = await(answer, "a certificate from node " + node, out);
+    NewCert nc =
+        ask(
+            node,
+            tag ->
+                EventList.of(
+                    AvailabilityEvents.requestCert(MultisigCollector.DEFAULT_ID, origin(tag))),
+            "a certificate from node " + node,
+            out);
     if (nc == null) {
       return null;
     }
@@ -288,15 +290,14 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
    * Verifies a certificate on a node and reads its batch there (fetched from a signer if need be).
    */
   private boolean readBatch(int node, Cert cert, PrintStream out) throws Exception {
-    long verifyTag = nextTag.getAndIncrement();
-    CompletableFuture<Event> verdict = expect(node, verifyTag);
-    nodes
-        .get(node)
-        .injectEvents(
-            EventList.of(
-                AvailabilityEvents.verifyCert(
-                    MultisigCollector.DEFAULT_ID, cert, origin(verifyTag))));
-    CertVerified v = await(verdict, "node " + node + " to verify the certificate", out);
+    CertVerified v =
+        ask(
+            node,
+            tag ->
+                EventList.of(
+                    AvailabilityEvents.verifyCert(MultisigCollector.DEFAULT_ID, cert, origin(tag))),
+            "node " + node + " to verify the certificate",
+            out);
     if (v == null) {
       return false;
     }
@@ -304,15 +305,15 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
       out.println("node " + node + " rejects the certificate: " + v.getErr());
       return true;
     }
-    long tag = nextTag.getAndIncrement();
-    CompletableFuture<Event> answer = expect(node, tag);
-    nodes
-        .get(node)
-        .injectEvents(
-            EventList.of(
-                AvailabilityEvents.requestTransactions(
-                    MultisigCollector.DEFAULT_ID, cert, origin(tag))));
-    ProvideTransactions p = await(answer, "the batch on node " + node, out);
+    ProvideTransactions p =
+        ask(
+            node,
+            tag ->
+                EventList.of(
+                    AvailabilityEvents.requestTransactions(
+                        MultisigCollector.DEFAULT_ID, cert, origin(tag))),
+            "the batch on node " + node,
+            out);
     if (p == null) {
       return false;
     }
@@ -323,10 +324,17 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
     return true;
   }
 
-  private CompletableFuture<Event> expect(int node, long tag) {
-    CompletableFuture<Event> f = new CompletableFuture<>();
-    controls.get(node).pending.put(tag, f);
-    return f;
+  /**
+   * Injects the events {@code request} builds for a fresh tag into a node and waits for the answer
+   * with that tag; null (reported) if none comes in time.
+   */
+  private <T> T ask(int node, LongFunction<EventList> request, String what, PrintStream out)
+      throws Exception {
+    long tag = nextTag.getAndIncrement();
+    CompletableFuture<Event> answer = new CompletableFuture<>();
+    controls.get(node).pending.put(tag, answer);
+    nodes.get(node).injectEvents(request.apply(tag));
+    return await(answer, what, out);
   }
 
   private static Origin origin(long tag) {
