@@ -363,4 +363,24 @@ class IssSimulationTest {
       }
     }
   }
+
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("seeds")
+  void aNodeRestartedAfterSeveralEpochsCatchesUpByStateTransfer(long seed) {
+    Simulation sim = simulation(seed, network());
+    injectRequests(sim, 20);
+    NodeId restarted = NodeId.of("2");
+    List<NodeId> others = List.of(NodeId.of("0"), NodeId.of("1"), NodeId.of("3"));
+    // Let node 2 take part in the first epochs, so that the others know it reached them.
+    run(sim, NODES, 2L * EPOCH_LENGTH, Duration.ofSeconds(30));
+    sim.crash(restarted);
+    run(sim, others, 6L * EPOCH_LENGTH, Duration.ofSeconds(60));
+    // It restarts from the genesis checkpoint, with empty application state.
+    sim.restart(restarted);
+    long target = app(sim, NodeId.of("0")).nextSn + 2L * EPOCH_LENGTH;
+    run(sim, NODES, target, Duration.ofSeconds(60));
+    sim.check(
+        app(sim, restarted).restoredAt.getLast() >= 6L * EPOCH_LENGTH,
+        "no state transfer: " + app(sim, restarted).restoredAt);
+  }
 }
