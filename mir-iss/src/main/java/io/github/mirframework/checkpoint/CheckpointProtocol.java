@@ -29,14 +29,17 @@ import io.github.mirframework.types.RetentionIndex;
 import io.github.mirframework.types.SeqNr;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -372,13 +375,13 @@ public final class CheckpointProtocol implements PassiveModule {
   }
 
   /** The own snapshot hash, once computed. */
-  public java.util.Optional<ByteString> snapshotHash() {
-    return java.util.Optional.ofNullable(snapshotHash);
+  public Optional<ByteString> snapshotHash() {
+    return Optional.ofNullable(snapshotHash);
   }
 
   /** The nodes whose valid signatures this instance holds, its own included. */
   public Set<NodeId> confirmations() {
-    return java.util.Collections.unmodifiableSet(new java.util.TreeSet<>(confirmations.keySet()));
+    return Collections.unmodifiableSet(new TreeSet<>(confirmations.keySet()));
   }
 
   /** The number of received messages discarded without acting on them (see class doc). */

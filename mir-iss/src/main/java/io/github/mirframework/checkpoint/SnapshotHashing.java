@@ -31,8 +31,9 @@ import java.util.TreeMap;
  *   <li>checkpoint signature data = [epoch, sn, snapshot hash].
  * </ul>
  *
- * Strings are UTF-8 and sorted by Java's {@link String#compareTo} (UTF-16 order; equal to Go's byte
- * order for the ASCII IDs used in practice). Stateless and thread-safe.
+ * Strings are UTF-8; map entries are sorted by the unsigned bytes of their UTF-8 keys, as Go sorts
+ * strings (this differs from Java's {@link String#compareTo} for characters outside the basic
+ * multilingual plane). Stateless and thread-safe.
  */
 public final class SnapshotHashing {
   private static final ByteString ZERO = ByteString.copyFrom(new byte[] {0});
@@ -65,8 +66,8 @@ public final class SnapshotHashing {
   public static List<ByteString> membershipsForHash(List<Membership> memberships) {
     List<ByteString> out = new ArrayList<>();
     for (Membership m : memberships) {
-      for (Map.Entry<String, String> e : new TreeMap<>(m.getMembershipMap()).entrySet()) {
-        out.add(ByteString.copyFromUtf8(e.getKey()));
+      for (Map.Entry<ByteString, String> e : sortedByUtf8(m.getMembershipMap()).entrySet()) {
+        out.add(e.getKey());
         out.add(ZERO);
         out.add(ByteString.copyFromUtf8(e.getValue()));
         out.add(ZERO);
@@ -78,8 +79,9 @@ public final class SnapshotHashing {
   /** The chunks for client progress (Mir's {@code ClientProgressForHash}). */
   public static List<ByteString> clientProgressForHash(ClientProgress progress) {
     List<ByteString> out = new ArrayList<>();
-    for (Map.Entry<String, DeliveredReqs> e : new TreeMap<>(progress.getProgressMap()).entrySet()) {
-      out.add(ByteString.copyFromUtf8(e.getKey()));
+    for (Map.Entry<ByteString, DeliveredReqs> e :
+        sortedByUtf8(progress.getProgressMap()).entrySet()) {
+      out.add(e.getKey());
       out.add(u64(e.getValue().getLowWm()));
       for (long r : e.getValue().getDeliveredList()) {
         out.add(u64(r));
@@ -112,6 +114,12 @@ public final class SnapshotHashing {
       md.update(c.asReadOnlyByteBuffer());
     }
     return ByteString.copyFrom(md.digest());
+  }
+
+  private static <V> TreeMap<ByteString, V> sortedByUtf8(Map<String, V> map) {
+    TreeMap<ByteString, V> sorted = new TreeMap<>(ByteString.unsignedLexicographicalComparator());
+    map.forEach((k, v) -> sorted.put(ByteString.copyFromUtf8(k), v));
+    return sorted;
   }
 
   private static ByteString u64(long v) {

@@ -96,6 +96,16 @@ public final class StableCheckpoints {
   }
 
   /**
+   * The client progress in the checkpoint, as a tracker with the given window (use the window the
+   * batch fetcher tracks with).
+   *
+   * @throws IllegalArgumentException if it is malformed for that window
+   */
+  public static ClientProgress clientProgress(StableCheckpoint sc, long window) {
+    return ClientProgress.fromProto(sc.getSnapshot().getEpochData().getClientProgress(), window);
+  }
+
+  /**
    * The certificate, sorted by node ID.
    *
    * @throws IllegalArgumentException if a key is not a valid node ID

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -114,7 +115,7 @@ public final class ClientProgress {
 
   /** The tracked clients, sorted. */
   public SortedSet<ClientId> clients() {
-    return Collections.unmodifiableSortedSet(new java.util.TreeSet<>(clients.keySet()));
+    return Collections.unmodifiableSortedSet(new TreeSet<>(clients.keySet()));
   }
 
   /** The tracker of one client, if it has one. */

@@ -127,6 +127,29 @@ class SnapshotHashingTest {
   }
 
   @Test
+  void keysAreSortedByTheirUtf8BytesAsInGo() {
+    // U+FFFF is EF BF BF in UTF-8, U+1F600 is F0 9F 98 80: Go puts U+FFFF first, although Java's
+    // String order (UTF-16: FFFF vs D83D) would put the emoji first.
+    String bmp = "\uFFFF";
+    String emoji = new String(Character.toChars(0x1F600));
+    ClientProgress cp =
+        ClientProgress.newBuilder()
+            .putProgress(emoji, DeliveredReqs.getDefaultInstance())
+            .putProgress(bmp, DeliveredReqs.getDefaultInstance())
+            .build();
+    assertThat(SnapshotHashing.clientProgressForHash(cp))
+        .containsExactly(
+            ByteString.copyFromUtf8(bmp),
+            ByteString.copyFrom(u64(0)),
+            ByteString.copyFromUtf8(emoji),
+            ByteString.copyFrom(u64(0)));
+    Membership m =
+        Membership.newBuilder().putMembership(emoji, "b").putMembership(bmp, "a").build();
+    assertThat(SnapshotHashing.membershipsForHash(List.of(m)).get(0))
+        .isEqualTo(ByteString.copyFromUtf8(bmp));
+  }
+
+  @Test
   void eachFieldChangesTheHash() {
     ByteString base = SnapshotHashing.snapshotHash(SNAPSHOT);
     List<StateSnapshot> variants =

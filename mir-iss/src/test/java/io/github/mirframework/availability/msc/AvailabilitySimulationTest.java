@@ -525,6 +525,24 @@ class AvailabilitySimulationTest {
     c.sim.check(!c.sim.isUp(N3), "node 3 is down");
   }
 
+  /** The batch database is in memory, as in Mir: a restarted node refetches what it had signed. */
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("seeds")
+  void aRestartedNodeFetchesTheBatchesItLostWithItsMemory(long seed) {
+    Cluster c = new Cluster(seed, network(), Wiring.DIRECT, Map.of());
+    Cert cert = c.awaitCert(N0, c.requestCert(N0));
+    c.sim.runUntilQuiet(TIMEOUT);
+    ByteString id = cert.getMsc().getBatchId();
+    c.sim.check(c.batchDb(N1).contains(id), "node 1 did not store the batch it signed");
+    c.sim.crash(N1);
+    c.sim.restart(N1);
+    c.sim.check(!c.batchDb(N1).contains(id), "node 1 kept its batches over a restart");
+    long fetch = c.requestTransactions(N1, cert);
+    c.sim.runUntilQuiet(TIMEOUT);
+    c.checkProvided(N1, fetch, c.txsOf.get(N0));
+    c.sim.check(c.batchDb(N1).contains(id), "node 1 did not store the fetched batch");
+  }
+
   @ParameterizedTest(name = "seed={0}")
   @MethodSource("seeds")
   void aSignerCrashingMidwayDoesNotStopACertificate(long seed) {
