@@ -30,6 +30,11 @@ import java.util.random.RandomGenerator;
  * the same decisions for the same input. Not thread-safe, like every passive module.
  */
 public final class EventMangler implements PassiveModule {
+  /** Never takes network input: received messages addressed here are dropped by the node. */
+  @Override
+  public boolean receivesMessages() {
+    return false;
+  }
 
   /**
    * The modules the mangler talks to.

@@ -29,12 +29,13 @@ import org.slf4j.LoggerFactory;
  * FactoryModule}).
  *
  * <p>Events addressed to the factory's own ID must be {@code Init} (ignored), {@link NewModule} or
- * {@link GarbageCollect}; any other type fails the batch. Every other event is forwarded, alone, to
- * the submodule whose <em>full</em> ID equals the event's destination. Events for a submodule that
- * does not exist are handled as follows: a {@code MessageReceived} is kept in a bounded {@link
- * MessageBuffer} (the submodule may be created soon, e.g. when another node entered a new epoch
- * first) and replayed right after the submodule's {@code Init} when it is created; anything else is
- * dropped with an info-level log entry.
+ * {@link GarbageCollect}; a {@code MessageReceived} (a peer chose the destination) is dropped; any
+ * other type fails the batch. Every other event is forwarded, alone, to the submodule whose
+ * <em>full</em> ID equals the event's destination. Events for a submodule that does not exist are
+ * handled as follows: a {@code MessageReceived} is kept in a bounded {@link MessageBuffer} (the
+ * submodule may be created soon, e.g. when another node entered a new epoch first) and replayed
+ * right after the submodule's {@code Init} when it is created; anything else is dropped with an
+ * info-level log entry.
  *
  * <p>{@code NewModule}: the ID must be {@code <factory ID>/<sub-ID>}, otherwise the batch fails; a
  * retention index below the factory's current one (the module would be garbage-collected at once)
@@ -143,6 +144,11 @@ public final class FactoryModule implements PassiveModule {
         case Init init -> EventList.empty();
         case NewModule nm -> applyNewModule(nm);
         case GarbageCollect gc -> applyGarbageCollect(gc);
+        case MessageReceived m -> {
+          // A peer addressed the factory itself, which takes no messages.
+          log.debug("Dropping a message addressed to the factory itself. from={}", m.getFrom());
+          yield EventList.empty();
+        }
         default ->
             throw new IllegalArgumentException(
                 "unsupported event type for factory module: "

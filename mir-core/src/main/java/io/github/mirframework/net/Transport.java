@@ -30,6 +30,15 @@ import java.util.Collection;
  */
 public interface Transport extends ActiveModule {
 
+  /**
+   * A transport produces received messages but never takes them: messages that a peer addresses to
+   * the transport's own module ID are dropped by the node.
+   */
+  @Override
+  default boolean receivesMessages() {
+    return false;
+  }
+
   /** The node this transport belongs to. */
   NodeId self();
 

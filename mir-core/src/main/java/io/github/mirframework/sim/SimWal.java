@@ -22,6 +22,11 @@ import java.util.List;
  * simulation is single-threaded).
  */
 public final class SimWal implements PassiveModule, WriteAheadLog {
+  /** Never takes network input: received messages addressed here are dropped by the node. */
+  @Override
+  public boolean receivesMessages() {
+    return false;
+  }
 
   /** The contents of a node's WAL, kept by the simulation across restarts. */
   static final class Store {

@@ -591,6 +591,12 @@ public final class Simulation {
 
   /** The simulated transport of one node incarnation. */
   private final class Transport implements PassiveModule {
+    /** Never takes network input: received messages addressed here are dropped by the node. */
+    @Override
+    public boolean receivesMessages() {
+      return false;
+    }
+
     private final SimNode self;
 
     Transport(SimNode self) {
@@ -662,6 +668,12 @@ public final class Simulation {
 
   /** The simulated timer of one node incarnation. */
   private final class Timer implements PassiveModule {
+    /** Never takes network input: received messages addressed here are dropped by the node. */
+    @Override
+    public boolean receivesMessages() {
+      return false;
+    }
+
     private final SimNode self;
 
     Timer(SimNode self) {

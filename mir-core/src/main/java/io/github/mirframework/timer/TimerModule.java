@@ -53,6 +53,12 @@ import org.slf4j.LoggerFactory;
  * called from any thread.
  */
 public final class TimerModule implements ActiveModule {
+  /** Never takes network input: received messages addressed here are dropped by the node. */
+  @Override
+  public boolean receivesMessages() {
+    return false;
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(TimerModule.class);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 

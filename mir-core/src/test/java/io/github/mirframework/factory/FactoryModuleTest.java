@@ -226,6 +226,15 @@ class FactoryModuleTest {
   }
 
   @Test
+  void aMessageAddressedToTheFactoryItselfIsDropped() throws Exception {
+    FactoryModule f = newEchoFactory(new LogCapture());
+    Event toFactory =
+        Events.messageReceived(NodeId.of("evil"), Events.netMessage(ECHO_FACTORY, echoParams("x")));
+    assertThat(f.applyEvents(EventList.of(toFactory)).isEmpty()).isTrue();
+    assertThat(f.bufferedMessages()).isZero();
+  }
+
+  @Test
   void newModuleBelowTheRetentionIndexIsIgnoredWithAWarning() throws Exception {
     LogCapture log = new LogCapture();
     FactoryModule f = newEchoFactory(log);

@@ -336,6 +336,44 @@ class NodeTest {
   }
 
   @Test
+  void receivedMessageForAModuleThatTakesNoMessagesIsDroppedAndCounted() throws Exception {
+    Recording a = new Recording();
+    // Like the crypto or timer module: fails on any event it does not expect.
+    PassiveModule service =
+        new PassiveModule() {
+          @Override
+          public EventList applyEvents(EventList events) {
+            for (Event e : events) {
+              if (!e.is(Init.class)) {
+                throw new IllegalArgumentException("unexpected " + e.typeName());
+              }
+            }
+            return EventList.empty();
+          }
+
+          @Override
+          public boolean receivesMessages() {
+            return false;
+          }
+        };
+    Node node = track(Node.builder(NodeId.of("svc")).module(A, a).module(B, service).build());
+    node.start();
+    node.injectEvents(
+        EventList.of(
+            Events.messageReceived(
+                NodeId.of("evil"),
+                Events.netMessage(B, TestingString.newBuilder().setValue("boo").build())),
+            Events.messageReceived(
+                NodeId.of("evil"),
+                Events.netMessage(
+                    ModuleId.of("b/sub"), TestingString.newBuilder().setValue("boo").build())),
+            Events.testingString(A, "after")));
+    await(() -> a.strings().contains("after"), "the event after the bad messages was applied");
+    assertThat(node.droppedMessages()).isEqualTo(2);
+    assertThat(node.failure()).isEmpty();
+  }
+
+  @Test
   void injectingForAnUnknownModuleIsRejectedAtomicallyAndTheNodeKeepsRunning() throws Exception {
     Recording a = new Recording();
     Node node = track(Node.builder(NodeId.of("inj")).module(A, a).build());

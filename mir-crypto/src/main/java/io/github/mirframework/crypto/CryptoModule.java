@@ -41,6 +41,12 @@ import org.slf4j.LoggerFactory;
  * keeps no state between calls besides the {@link Crypto}.
  */
 public final class CryptoModule implements PassiveModule {
+  /** Never takes network input: received messages addressed here are dropped by the node. */
+  @Override
+  public boolean receivesMessages() {
+    return false;
+  }
+
   /** Mir's default ID of the crypto module. */
   public static final ModuleId DEFAULT_ID = ModuleId.of("crypto");
 

@@ -30,6 +30,12 @@ import java.util.List;
  * Like every passive module, an instance must not be called by two threads at once.
  */
 public final class HasherModule implements PassiveModule {
+  /** Never takes network input: received messages addressed here are dropped by the node. */
+  @Override
+  public boolean receivesMessages() {
+    return false;
+  }
+
   /** Mir's default ID of the hasher module. */
   public static final ModuleId DEFAULT_ID = ModuleId.of("hasher");
 

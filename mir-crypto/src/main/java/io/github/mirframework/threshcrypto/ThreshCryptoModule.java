@@ -43,6 +43,12 @@ import org.slf4j.LoggerFactory;
  * module starts no threads of its own.
  */
 public final class ThreshCryptoModule implements PassiveModule {
+  /** Never takes network input: received messages addressed here are dropped by the node. */
+  @Override
+  public boolean receivesMessages() {
+    return false;
+  }
+
   /** The default ID of the threshold-signature module. */
   public static final ModuleId DEFAULT_ID = ModuleId.of("threshcrypto");
 

@@ -1,5 +1,6 @@
 package io.github.mirframework.samples;
 
+import io.github.mirframework.samples.availabilitydemo.AvailabilityDemoCommand;
 import io.github.mirframework.samples.bcbdemo.BcbDemoCommand;
 import io.github.mirframework.samples.pingpong.PingPongCommand;
 import io.github.mirframework.tools.mircat.MircatCommand;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       PingPongCommand.class,
       BcbDemoCommand.class,
+      AvailabilityDemoCommand.class,
       MircatCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -45,6 +45,7 @@ public final class Engine {
   private static final class Slot {
     final ModuleId id;
     final Module module;
+    final boolean receivesMessages;
     final EventQueue buffer = new EventQueue();
     boolean inFlight;
     long processed;
@@ -52,6 +53,7 @@ public final class Engine {
     Slot(ModuleId id, Module module) {
       this.id = id;
       this.module = module;
+      this.receivesMessages = module.receivesMessages();
     }
   }
 
@@ -137,7 +139,8 @@ public final class Engine {
 
   /**
    * Appends each event to the buffer of its destination's top-level module. A {@code
-   * MessageReceived} event for an unknown module (which a faulty peer can cause) is dropped and
+   * MessageReceived} event for an unknown module, or for a module that does not {@linkplain
+   * Module#receivesMessages() receive messages} (which a faulty peer can cause), is dropped and
    * counted; any other unknown destination is an error (events before it in the list have been
    * added). Pauses input when more than the pause threshold are buffered.
    *
@@ -148,12 +151,14 @@ public final class Engine {
     for (int i = 0; i < n; i++) {
       Event e = events.get(i);
       Slot s = byTop.get(e.destination().topString());
-      if (s == null) {
+      if (s == null || !s.receivesMessages) {
         if (e.payload() instanceof MessageReceived) {
           droppedMessages++;
           continue;
         }
-        throw new UnknownDestinationException(e.destination(), e.typeName());
+        if (s == null) {
+          throw new UnknownDestinationException(e.destination(), e.typeName());
+        }
       }
       s.buffer.add(e);
       buffered++;
@@ -326,7 +331,10 @@ public final class Engine {
     return buffered == 0 && !anyInFlight();
   }
 
-  /** Number of received messages dropped because their destination module does not exist. */
+  /**
+   * Number of received messages dropped because their destination module does not exist or does not
+   * receive messages.
+   */
   public long droppedMessages() {
     return droppedMessages;
   }

@@ -85,6 +85,12 @@ import org.slf4j.LoggerFactory;
  * it is closed and reopened, which repairs whatever the failed write left behind.
  */
 public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseable {
+  /** Never takes network input: received messages addressed here are dropped by the node. */
+  @Override
+  public boolean receivesMessages() {
+    return false;
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(FileWal.class);
   // Appended records are gathered up to this size before they are written.
   private static final int WRITE_BUFFER_BYTES = 256 << 10;

@@ -26,6 +26,11 @@ import java.util.Objects;
  * <p>Thread-safe; no method blocks except to wait for the store's lock.
  */
 public final class InMemoryWal implements WriteAheadLog, PassiveModule, AutoCloseable {
+  /** Never takes network input: received messages addressed here are dropped by the node. */
+  @Override
+  public boolean receivesMessages() {
+    return false;
+  }
 
   /**
    * The contents of an in-memory log, shared by the successive {@code InMemoryWal}s opened over it.

@@ -112,6 +112,14 @@ class FileWalTest {
   // ---- segments ----
 
   @Test
+  void theLogsTakeNoNetworkInput() throws IOException {
+    // A peer chooses the destination of what it sends: the node must drop messages addressed to
+    // the WAL instead of handing them to a module that fails on them.
+    assertThat(open(Options.defaults()).receivesMessages()).isFalse();
+    assertThat(InMemoryWal.create(REGISTRY).receivesMessages()).isFalse();
+  }
+
+  @Test
   void aFullSegmentRollsOverToOneNamedByItsFirstEntryIndex() throws IOException {
     FileWal wal = open(SMALL_SEGMENTS);
     List<String> values = new ArrayList<>();

@@ -1,0 +1,119 @@
+package io.github.mirframework.trantor;
+
+import com.google.protobuf.ByteString;
+import io.github.mirframework.availability.batchdb.FakeBatchDb;
+import io.github.mirframework.availability.msc.MultisigCollector;
+import io.github.mirframework.batchfetcher.BatchFetcher;
+import io.github.mirframework.checkpoint.CheckpointProtocol;
+import io.github.mirframework.checkpoint.pb.StableCheckpoint;
+import io.github.mirframework.crypto.Crypto;
+import io.github.mirframework.crypto.CryptoModule;
+import io.github.mirframework.crypto.HasherModule;
+import io.github.mirframework.iss.Iss;
+import io.github.mirframework.mempool.SimpleMempool;
+import io.github.mirframework.module.Module;
+import io.github.mirframework.net.Membership;
+import io.github.mirframework.net.Transport;
+import io.github.mirframework.types.ModuleId;
+import io.github.mirframework.types.NodeId;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Assembles the modules of a Trantor node (Mir's {@code trantor.New}) under Mir's module IDs:
+ * {@code iss}, {@code batchfetcher}, {@code app}, {@code availability} (a factory of per-epoch
+ * multisig collectors), {@code checkpoint} (a factory of per-epoch checkpoint instances), {@code
+ * mempool}, {@code batchdb}, {@code crypto}, {@code hasher}, and {@code net}. A timer ({@code
+ * "timer"}) and, for crash recovery, a write-ahead log ({@code "wal"}) are added by the caller,
+ * which can so use a simulated timer and WAL.
+ */
+public final class Trantor {
+  private Trantor() {}
+
+  /** The module ID of the transport. */
+  public static final ModuleId NET = ModuleId.of("net");
+
+  /** The module ID of the application. */
+  public static final ModuleId APP = ModuleId.of("app");
+
+  /**
+   * Parameters of a Trantor system.
+   *
+   * @param mempool the mempool's parameters
+   * @param iss ISS's parameters (membership, segment length, timeouts)
+   */
+  public record Params(SimpleMempool.Params mempool, Iss.Params iss) {
+    /** Checks that nothing is missing. */
+    public Params {
+      Objects.requireNonNull(mempool, "mempool");
+      Objects.requireNonNull(iss, "iss");
+    }
+
+    /** Mir's defaults for {@code membership}. */
+    public static Params defaults(Membership membership) {
+      return new Params(SimpleMempool.Params.defaults(), Iss.Params.defaults(membership));
+    }
+
+    /**
+     * Scales ISS's timeouts to a proposal period of {@code maxProposeDelay} (Mir's AdjustSpeed).
+     */
+    public Params adjustSpeed(Duration maxProposeDelay) {
+      return new Params(mempool, iss.adjustSpeed(maxProposeDelay));
+    }
+
+    /** Returns a copy with other mempool parameters. */
+    public Params withMempool(SimpleMempool.Params p) {
+      return new Params(p, iss);
+    }
+  }
+
+  /** The stable checkpoint a new system starts from: sequence number 0, {@code appState}. */
+  public static StableCheckpoint genesisCheckpoint(ByteString appState, Params params) {
+    return Iss.genesisCheckpoint(appState, params.iss());
+  }
+
+  /**
+   * The modules of node {@code self}, without timer and WAL.
+   *
+   * @param transport the transport, registered as {@code "net"} and told about new memberships; may
+   *     be {@code null} if {@code net} is added by the caller (e.g. a simulation)
+   * @param startingCheckpoint the genesis checkpoint, or a stable checkpoint to restart from
+   * @param crypto this node's signing key and the other nodes' public keys
+   * @param app the application
+   */
+  public static Map<ModuleId, Module> modules(
+      NodeId self,
+      Transport transport,
+      StableCheckpoint startingCheckpoint,
+      Crypto crypto,
+      AppLogic app,
+      Params params) {
+    Objects.requireNonNull(self, "self");
+    Objects.requireNonNull(startingCheckpoint, "startingCheckpoint");
+    Objects.requireNonNull(crypto, "crypto");
+    Objects.requireNonNull(app, "app");
+    Objects.requireNonNull(params, "params");
+    Map<ModuleId, Module> m = new LinkedHashMap<>();
+    if (transport != null) {
+      m.put(NET, transport);
+    }
+    m.put(Iss.DEFAULT_ID, new Iss(self, Iss.Config.defaults(), params.iss(), startingCheckpoint));
+    m.put(BatchFetcher.DEFAULT_ID, new BatchFetcher(BatchFetcher.Config.defaults(), self));
+    m.put(APP, new AppModule(app, transport));
+    m.put(
+        MultisigCollector.DEFAULT_ID,
+        MultisigCollector.reconfigurable(MultisigCollector.Config.defaults(), self));
+    m.put(
+        CheckpointProtocol.DEFAULT_ID,
+        CheckpointProtocol.factory(CheckpointProtocol.Config.defaults(), self));
+    m.put(
+        SimpleMempool.DEFAULT_ID,
+        new SimpleMempool(SimpleMempool.Config.defaults(), params.mempool()));
+    m.put(FakeBatchDb.DEFAULT_ID, new FakeBatchDb());
+    m.put(CryptoModule.DEFAULT_ID, new CryptoModule(crypto));
+    m.put(HasherModule.DEFAULT_ID, new HasherModule());
+    return m;
+  }
+}
