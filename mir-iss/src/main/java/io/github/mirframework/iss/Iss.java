@@ -831,6 +831,11 @@ public final class Iss implements PassiveModule {
     EpochState e = epochs.get(m.getEpoch());
     if (e == null) {
       LOG.debug("{}: ignoring message from {} of pruned epoch {}", self, from, m.getEpoch());
+      // The sender still works on an epoch this node has pruned (e.g. it restarted from an old
+      // checkpoint): make sure the next push includes it. Mir only raised a node's epoch.
+      if (epoch.nodeSet.contains(from)) {
+        nodeEpochMap.merge(from, m.getEpoch(), Math::min);
+      }
       return;
     }
     String problem = e.validate(m.getInstance(), from);

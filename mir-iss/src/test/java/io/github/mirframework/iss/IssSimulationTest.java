@@ -78,6 +78,13 @@ class IssSimulationTest {
       long seed,
       NetworkModel network,
       java.util.function.LongFunction<io.github.mirframework.checkpoint.pb.Membership> config) {
+    return builder(seed, network, config).build();
+  }
+
+  static Simulation.Builder builder(
+      long seed,
+      NetworkModel network,
+      java.util.function.LongFunction<io.github.mirframework.checkpoint.pb.Membership> config) {
     return Simulation.builder(seed)
         .nodes(NODES)
         .network(network)
@@ -96,8 +103,7 @@ class IssSimulationTest {
                   CheckpointProtocol.factory(CheckpointProtocol.Config.defaults(), id));
               m.put(APP, new FakeIssApp(config));
               return m;
-            })
-        .build();
+            });
   }
 
   static NetworkModel network() {
@@ -170,7 +176,15 @@ class IssSimulationTest {
     checkSafety(sim, correct, byzantineInput);
     List<String> states = new ArrayList<>();
     for (NodeId id : correct) {
-      states.add(id + ": epoch " + iss(sim, id).currentEpoch() + " next " + app(sim, id).nextSn);
+      Iss iss = iss(sim, id);
+      states.add(
+          id
+              + ": epoch "
+              + iss.currentEpoch()
+              + " next "
+              + app(sim, id).nextSn
+              + " orderers "
+              + iss.orderers(iss.currentEpoch().value()));
     }
     sim.check(done, "not every correct node delivered " + sns + " sns: " + states);
   }
@@ -200,6 +214,10 @@ class IssSimulationTest {
         String batch = a.delivered.get(sn).getMsc().getBatchId().toStringUtf8();
         sim.check(batch.startsWith("node " + (sn % 4) + " "), "sn " + sn + " has batch " + batch);
       }
+      // Pruning garbage-collects the availability instances of old epochs.
+      sim.check(
+          !sim.module(id, AVAILABILITY, FakeAvailability.class).garbageCollected.isEmpty(),
+          "node " + id + " never garbage-collected availability instances");
       // Epochs more than one behind the latest stable checkpoint are pruned.
       Iss iss = iss(sim, id);
       long stableEpoch = iss.lastStableCheckpoint().getSn() / EPOCH_LENGTH;
@@ -362,5 +380,51 @@ class IssSimulationTest {
             "sn " + sn + " has batch " + batch);
       }
     }
+  }
+
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("seeds")
+  void aNodeRestartedAfterSeveralEpochsCatchesUpByStateTransfer(long seed) {
+    Simulation sim = simulation(seed, network());
+    injectRequests(sim, 20);
+    NodeId restarted = NodeId.of("2");
+    List<NodeId> others = List.of(NodeId.of("0"), NodeId.of("1"), NodeId.of("3"));
+    // Let node 2 take part in the first epochs, so that the others know it reached them.
+    run(sim, NODES, 2L * EPOCH_LENGTH, Duration.ofSeconds(30));
+    sim.crash(restarted);
+    run(sim, others, 6L * EPOCH_LENGTH, Duration.ofSeconds(60));
+    // It restarts from the genesis checkpoint, with empty application state.
+    sim.restart(restarted);
+    long target = app(sim, NodeId.of("0")).nextSn + 2L * EPOCH_LENGTH;
+    run(sim, NODES, target, Duration.ofSeconds(60));
+    sim.check(
+        app(sim, restarted).restoredAt.getLast() >= 6L * EPOCH_LENGTH,
+        "no state transfer: " + app(sim, restarted).restoredAt);
+  }
+
+  /** A run is a function of its seed: the same seed gives the same events, in the same order. */
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("seeds")
+  void aRunWithACrashAndDuplicatesIsReproducedExactlyFromItsSeed(long seed) {
+    List<String> digests = new ArrayList<>();
+    for (int run = 0; run < 2; run++) {
+      Simulation sim =
+          builder(seed, network().withDuplicateRate(0.1), e -> Iss.membershipProto(MEMBERSHIP))
+              .recordEvents(false)
+              .build();
+      injectRequests(sim, 10);
+      sim.after(Duration.ofMillis(300), () -> sim.crash(NodeId.of("1")));
+      run(
+          sim,
+          List.of(NodeId.of("0"), NodeId.of("2"), NodeId.of("3")),
+          2L * EPOCH_LENGTH,
+          Duration.ofSeconds(60));
+      digests.add(sim.eventLogDigest() + " at " + sim.now());
+    }
+    sim0Check(digests);
+  }
+
+  static void sim0Check(List<String> digests) {
+    org.assertj.core.api.Assertions.assertThat(digests.get(1)).isEqualTo(digests.get(0));
   }
 }

@@ -399,4 +399,26 @@ class IssTest {
     verified(iss, atEpoch(6), true);
     assertThat(iss.currentEpoch()).isEqualTo(EpochNr.of(5));
   }
+
+  @Test
+  void aConfigurationOfAnEpochBeforeTheCurrentOneIsIgnored() throws Exception {
+    Iss iss = started();
+    verified(iss, atEpoch(5), true);
+    EventList out =
+        iss.applyEvents(
+            EventList.of(
+                IssEvents.newConfig(
+                    Iss.DEFAULT_ID, EpochNr.of(4), Iss.membershipProto(MEMBERSHIP))));
+    assertThat(out.isEmpty()).isTrue();
+    assertThat(iss.currentEpoch()).isEqualTo(EpochNr.of(5));
+  }
+
+  @Test
+  void messagesOfAPrunedEpochAreIgnoredWithoutRejection() throws Exception {
+    Iss iss = started();
+    verified(iss, atEpoch(5), true);
+    assertThat(receive(iss, NodeId.of("1"), prepare(2, 0)).isEmpty()).isTrue();
+    assertThat(iss.rejectedMessages()).isZero();
+    assertThat(iss.bufferedMessages()).isZero();
+  }
 }
