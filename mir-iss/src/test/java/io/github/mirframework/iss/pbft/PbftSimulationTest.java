@@ -275,24 +275,23 @@ class PbftSimulationTest {
   }
 
   /**
+   * A simulation whose leader (node 0) sends one proposal to {@code a} and another to {@code b}.
+   */
+  static Simulation withEquivocatingLeader(long seed, List<NodeId> a, List<NodeId> b) {
+    return simulation(
+        seed,
+        network(),
+        Map.of(N0, id -> new OrdererHost(id, SEGMENT, PARAMS, l -> equivocate(l, a, b))));
+  }
+
+  /**
    * The leader sends one proposal to itself and node 1 and another to nodes 2 and 3 for every
    * sequence number: neither gathers a strong quorum of Prepares, so view 1 aborts them all.
    */
   @ParameterizedTest(name = "seed={0}")
   @MethodSource("seeds")
   void anEquivocatingLeaderCannotGetTwoProposalsDeliveredForOneSn(long seed) {
-    Simulation sim =
-        simulation(
-            seed,
-            network(),
-            Map.of(
-                N0,
-                id ->
-                    new OrdererHost(
-                        id,
-                        SEGMENT,
-                        PARAMS,
-                        l -> equivocate(l, List.of(N0, N1), List.of(N2, N3)))));
+    Simulation sim = withEquivocatingLeader(seed, List.of(N0, N1), List.of(N2, N3));
     List<NodeId> correct = List.of(N1, N2, N3);
     runToCompletion(sim, correct, Duration.ofSeconds(30));
     for (NodeId id : correct) {
@@ -384,18 +383,7 @@ class PbftSimulationTest {
   @ParameterizedTest(name = "seed={0}")
   @MethodSource("seeds")
   void aNodeFooledByAnEquivocatingLeaderCatchesUpWithTheCommittedProposals(long seed) {
-    Simulation sim =
-        simulation(
-            seed,
-            network(),
-            Map.of(
-                N0,
-                id ->
-                    new OrdererHost(
-                        id,
-                        SEGMENT,
-                        PARAMS,
-                        l -> equivocate(l, List.of(N0, N1, N2), List.of(N3)))));
+    Simulation sim = withEquivocatingLeader(seed, List.of(N0, N1, N2), List.of(N3));
     List<NodeId> correct = List.of(N1, N2, N3);
     runToCompletion(sim, correct, Duration.ofSeconds(30));
     for (NodeId id : correct) {
