@@ -48,6 +48,15 @@ final class LogFileWriter {
     record.writeTo(out);
   }
 
+  /**
+   * Pushes everything written so far to the file as complete compressed blocks (a gzip sync flush),
+   * so a reader sees every record up to here while the file is still being written.
+   */
+  void flush() throws IOException {
+    out.flush();
+    gzip.flush();
+  }
+
   /** Bytes written so far before compression, length prefixes included. */
   long uncompressedBytes() {
     return out.getTotalBytesWritten();
@@ -88,7 +97,7 @@ final class LogFileWriter {
   /** A gzip stream with a chosen compression level (the JDK's fixes the level at the default). */
   private static final class LeveledGzipOutputStream extends GZIPOutputStream {
     LeveledGzipOutputStream(OutputStream out, int level) throws IOException {
-      super(out, LogFormat.BUFFER_BYTES);
+      super(out, LogFormat.BUFFER_BYTES, true);
       def.setLevel(level);
     }
   }

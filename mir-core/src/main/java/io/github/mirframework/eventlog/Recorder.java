@@ -13,6 +13,7 @@ import io.github.mirframework.types.NodeId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * before the first entry that uses a payload type, the descriptors of that type's .proto file and
  * of the files it imports. Each file describes its own types, so any file can be read alone by a
  * {@link LogReader}, without the application's classes. Data reaches the disk when buffers fill up,
- * on rotation and on {@link #close()}; after a crash the last file ends with a truncated gzip
- * stream.
+ * when the writer has had nothing new for {@link Builder#flushWhenIdle(Duration)}, on rotation and
+ * on {@link #close()}, so a log can be read while it is written; after a crash the last file ends
+ * with a truncated gzip stream.
  *
  * <p><b>Threads.</b> {@link #intercept} may be called concurrently from any threads; it only copies
  * the batch, takes a timestamp from the time source and puts the batch into a bounded queue,
@@ -60,12 +62,16 @@ public final class Recorder implements Interceptor {
   /** Default prefix of the file names. */
   public static final String DEFAULT_FILE_PREFIX = "eventlog";
 
+  /** How long the writer waits for more events before flushing by default. */
+  public static final Duration DEFAULT_FLUSH_WHEN_IDLE = Duration.ofMillis(200);
+
   private final NodeId nodeId;
   private final Path directory;
   private final String prefix;
   private final int compressionLevel;
   private final int queueCapacity;
   private final long rotateAfterBytes;
+  private final long flushWhenIdleNanos;
   private final LongSupplier timeSource;
   private final String seriesId;
   private final long createdMs;
@@ -84,6 +90,7 @@ public final class Recorder implements Interceptor {
   private LogFileWriter current;
   private long nextFileIndex;
   private long entriesWritten;
+  private boolean unflushed;
 
   private record Batch(ModuleId module, long timeMs, List<Event> events) {}
 
@@ -94,6 +101,7 @@ public final class Recorder implements Interceptor {
     this.compressionLevel = b.compressionLevel;
     this.queueCapacity = b.queueCapacity;
     this.rotateAfterBytes = b.rotateAfterBytes;
+    this.flushWhenIdleNanos = b.flushWhenIdle.toNanos();
     this.timeSource = b.timeSource;
     this.descriptors = new DescriptorTracker(b.anyTypes);
     this.seriesId = UUID.randomUUID().toString();
@@ -214,20 +222,36 @@ public final class Recorder implements Interceptor {
     try {
       while (true) {
         Batch next;
+        boolean idle = false;
         lock.lock();
         try {
-          while (queue.isEmpty() && !closing) {
-            notEmpty.awaitUninterruptibly();
+          while (queue.isEmpty() && !closing && !idle) {
+            if (unflushed) {
+              // Nothing new for a while: make what was written readable (live logs, mircat).
+              idle = awaitNotEmpty(flushWhenIdleNanos) && queue.isEmpty() && !closing;
+            } else {
+              notEmpty.awaitUninterruptibly();
+            }
           }
           next = queue.pollFirst();
-          if (next == null) {
-            break;
+          if (next != null) {
+            notFull.signal();
           }
-          notFull.signal();
         } finally {
           lock.unlock();
         }
+        if (next == null) {
+          if (idle) {
+            if (current != null) {
+              current.flush();
+            }
+            unflushed = false;
+            continue;
+          }
+          break;
+        }
         writeEntry(next);
+        unflushed = true;
       }
       if (current != null) {
         current.close();
@@ -257,6 +281,16 @@ public final class Recorder implements Interceptor {
       } finally {
         lock.unlock();
       }
+    }
+  }
+
+  /** Waits on {@code notEmpty} (lock held); returns true if the time ran out. */
+  private boolean awaitNotEmpty(long nanos) {
+    try {
+      return notEmpty.awaitNanos(nanos) <= 0;
+    } catch (InterruptedException e) {
+      // Nobody interrupts this thread; if someone does, the wait just ends early.
+      return true;
     }
   }
 
@@ -327,6 +361,7 @@ public final class Recorder implements Interceptor {
     private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
     private long rotateAfterBytes = DEFAULT_ROTATE_AFTER_BYTES;
     private LongSupplier timeSource = System::currentTimeMillis;
+    private Duration flushWhenIdle = DEFAULT_FLUSH_WHEN_IDLE;
     private PayloadRegistry anyTypes = PayloadRegistry.shared();
 
     private Builder(NodeId nodeId, Path directory) {
@@ -388,6 +423,22 @@ public final class Recorder implements Interceptor {
         throw new IllegalArgumentException("rotation size must be positive, got " + bytes);
       }
       this.rotateAfterBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Sets how long the writer waits for more events before it pushes what it has written to the
+     * file (default 200 ms), so a log still being written can be read up to its last entries (e.g.
+     * by {@code mircat --follow}). Each such flush costs a few bytes and some compression.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder flushWhenIdle(Duration delay) {
+      Objects.requireNonNull(delay, "delay");
+      if (delay.isNegative() || delay.isZero()) {
+        throw new IllegalArgumentException("idle flush delay must be positive, got " + delay);
+      }
+      this.flushWhenIdle = delay;
       return this;
     }
 

@@ -292,6 +292,7 @@ class RecorderTest {
     Recorder.Builder b = Recorder.builder(NODE, dir);
     assertThrows(IllegalArgumentException.class, () -> b.queueCapacity(0));
     assertThrows(IllegalArgumentException.class, () -> b.rotateAfterBytes(0));
+    assertThrows(IllegalArgumentException.class, () -> b.flushWhenIdle(java.time.Duration.ZERO));
     assertThrows(IllegalArgumentException.class, () -> b.compressionLevel(10));
     assertThrows(IllegalArgumentException.class, () -> b.filePrefix("a/b"));
     assertThrows(IllegalArgumentException.class, () -> b.filePrefix(""));

@@ -16,6 +16,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,7 +40,23 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Prints the events of a recorded event log (Mir's mircat).",
-      "Example: mircat --src rec/node-0 --event SendMessage --event-dest net --limit 20"
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  mircat --src rec/node-0 --summary",
+      "      what the log holds: counts per event type, destination and node",
+      "  mircat --src rec/node-0 --event SendMessage --event-dest net --limit 20",
+      "      the first 20 messages node 0 sent",
+      "  mircat --src rec/node-0 -e NewOrderedBatch --time relative",
+      "      ordered batches, with times relative to the log's first entry",
+      "  mircat --src rec/node-0 --format json | jq .payload",
+      "      JSON lines for other tools",
+      "  mircat --src rec/node-0 --follow -e MessageReceived",
+      "      keep printing new events while a node is still recording",
+      "",
+      "Exit status: 0 events shown, 1 unreadable log, 2 bad arguments,",
+      "             3 no event matched."
     })
 public final class MircatCommand implements Callable<Integer> {
 
@@ -113,6 +132,41 @@ public final class MircatCommand implements Callable<Integer> {
   @Option(names = "--color", description = "Colour the headers (default: only on a terminal).")
   Boolean color;
 
+  /** How event times are shown. */
+  public enum TimeFormat {
+    /** UTC date and time (ISO 8601) plus the time since the log's first entry. */
+    BOTH,
+    /** UTC date and time (ISO 8601) with milliseconds. */
+    ISO,
+    /** Seconds since the log's first entry. */
+    RELATIVE,
+    /** Raw milliseconds since the epoch, as recorded. */
+    MS
+  }
+
+  @Option(
+      names = "--time",
+      defaultValue = "BOTH",
+      description = "How times are shown: BOTH, ISO, RELATIVE or MS (default: ${DEFAULT-VALUE}).")
+  TimeFormat time = TimeFormat.BOTH;
+
+  @Option(
+      names = {"-f", "--follow"},
+      description =
+          "Keep reading: print new events as the recorder writes them (Ctrl-C to stop). The"
+              + " recorder flushes when it has been idle for a moment.")
+  boolean follow;
+
+  @Option(
+      names = "--follow-idle-exit",
+      defaultValue = "0",
+      paramLabel = "SECONDS",
+      description = "With --follow: stop after this many seconds without a new event (0: never).")
+  double followIdleExitSeconds;
+
+  /** Milliseconds between two reads of a followed log. */
+  static final long FOLLOW_POLL_MS = 250;
+
   @Override
   public Integer call() throws Exception {
     return run(
@@ -121,10 +175,21 @@ public final class MircatCommand implements Callable<Integer> {
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
   }
 
-  /** Runs the command; returns the exit status (0 ok, 1 unreadable log, 2 bad arguments). */
+  /**
+   * Runs the command; returns the exit status (0 ok, 1 unreadable log, 2 bad arguments, 3 no event
+   * matched).
+   */
   int run(PrintStream out, PrintStream err, BufferedReader in) throws IOException {
     if (offset < 0 || limit < 0) {
       err.println("mircat: --offset and --limit must not be negative");
+      return 2;
+    }
+    if (followIdleExitSeconds < 0 || Double.isNaN(followIdleExitSeconds)) {
+      err.println("mircat: --follow-idle-exit must not be negative");
+      return 2;
+    }
+    if (follow && (summary || interactive)) {
+      err.println("mircat: --follow cannot be combined with --summary or --interactive");
       return 2;
     }
     List<Path> files;
@@ -173,7 +238,8 @@ public final class MircatCommand implements Callable<Integer> {
 
   private static int warnTruncated(PrintStream err, TruncatedLogException e) {
     err.println(
-        "mircat: warning: the log ends early (was the recorder killed?); shown up to the cut: "
+        "mircat: warning: the log ends early (still being written, or the recorder was killed);"
+            + " shown up to the cut: "
             + e.getMessage());
     return 0;
   }
@@ -183,32 +249,95 @@ public final class MircatCommand implements Callable<Integer> {
 
   private int print(List<Path> files, PrintStream out, PrintStream err) {
     boolean colored = color != null ? color : System.console() != null && out == System.out;
-    long index = 0;
-    long matched = 0;
-    long shown = 0;
-    try (LogReader reader = LogReader.open(files)) {
-      Printer printer = new Printer(reader, colored);
-      for (RecordedEntry entry : reader) {
-        for (RecordedEvent e : entry.events()) {
-          long i = index++;
-          if (!matches(entry, e)) {
-            continue;
-          }
-          if (matched++ < offset) {
-            continue;
-          }
-          if (limit > 0 && shown >= limit) {
-            return 0;
-          }
-          out.println(printer.print(entry, e, i));
-          shown++;
+    Scan scan = new Scan(out, colored);
+    if (!follow) {
+      scan.read(files);
+    } else {
+      long idleLimitNanos = (long) (followIdleExitSeconds * 1e9);
+      long lastNews = System.nanoTime();
+      while (!scan.done()) {
+        long before = scan.index;
+        try {
+          scan.read(logFiles());
+        } catch (TruncatedLogException e) {
+          // The recorder is still writing the last file: shown up to its last flushed entry.
+        } catch (IllegalArgumentException e) {
+          // No file yet: the recorder has not started.
+        }
+        if (scan.done()) {
+          break;
+        }
+        long now = System.nanoTime();
+        if (scan.index > before) {
+          lastNews = now;
+        } else if (idleLimitNanos > 0 && now - lastNews >= idleLimitNanos) {
+          break;
+        }
+        try {
+          Thread.sleep(FOLLOW_POLL_MS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
         }
       }
     }
-    if (shown == 0 && err != null) {
-      err.println("mircat: no event matches (" + index + " events in the log)");
+    if (scan.shown == 0 && err != null) {
+      err.println("mircat: no event matches (" + scan.index + " events in the log)");
+      return 3;
     }
     return 0;
+  }
+
+  /**
+   * One pass (or, with --follow, several passes) over the log: events already handled by an earlier
+   * pass are skipped, so each is shown at most once.
+   */
+  private final class Scan {
+    private final PrintStream out;
+    private final boolean colored;
+    long index;
+    long matched;
+    long shown;
+    Long firstTimeMs;
+
+    Scan(PrintStream out, boolean colored) {
+      this.out = out;
+      this.colored = colored;
+    }
+
+    boolean done() {
+      return limit > 0 && shown >= limit;
+    }
+
+    void read(List<Path> files) {
+      long seen = 0;
+      try (LogReader reader = LogReader.open(files)) {
+        Printer printer = new Printer(reader, colored);
+        for (RecordedEntry entry : reader) {
+          if (firstTimeMs == null) {
+            firstTimeMs = entry.timeMs();
+          }
+          for (RecordedEvent e : entry.events()) {
+            long i = seen++;
+            if (i < index) {
+              continue;
+            }
+            index++;
+            if (!matches(entry, e)) {
+              continue;
+            }
+            if (matched++ < offset) {
+              continue;
+            }
+            if (done()) {
+              return;
+            }
+            out.println(printer.print(entry, e, i, firstTimeMs));
+            shown++;
+          }
+        }
+      }
+    }
   }
 
   private boolean matches(RecordedEntry entry, RecordedEvent e) {
@@ -236,7 +365,7 @@ public final class MircatCommand implements Callable<Integer> {
     private final boolean colored;
     private JsonFormat.Printer json;
     private com.google.protobuf.TypeRegistry jsonTypes;
-    private TextFormat.Printer text;
+    private FullTextFormat text;
     private com.google.protobuf.TypeRegistry textTypes;
 
     Printer(LogReader reader, boolean colored) {
@@ -244,19 +373,21 @@ public final class MircatCommand implements Callable<Integer> {
       this.colored = colored;
     }
 
-    String print(RecordedEntry entry, RecordedEvent e, long index) {
-      return format == Format.JSON ? json(entry, e, index) : text(entry, e, index);
+    String print(RecordedEntry entry, RecordedEvent e, long index, long firstTimeMs) {
+      return format == Format.JSON
+          ? json(entry, e, index)
+          : text(entry, e, index, formatTime(entry.timeMs(), firstTimeMs));
     }
 
-    private String text(RecordedEntry entry, RecordedEvent e, long index) {
+    private String text(RecordedEntry entry, RecordedEvent e, long index, String when) {
       String simple = e.typeName().substring(e.typeName().lastIndexOf('.') + 1);
       String header =
           "[ "
               + simple
               + " ] [ Node #"
               + entry.nodeId()
-              + " ] [ Time _"
-              + entry.timeMs()
+              + " ] [ Time "
+              + when
               + " ] [ Index #"
               + index
               + " ] [ To "
@@ -273,15 +404,11 @@ public final class MircatCommand implements Callable<Integer> {
     private void appendText(StringBuilder sb, RecordedEvent e, String indent) {
       com.google.protobuf.TypeRegistry types = reader.typeRegistry();
       if (text == null || textTypes != types) {
-        text = TextFormat.printer().usingTypeRegistry(types);
+        text = new FullTextFormat(types);
         textTypes = types;
       }
       sb.append(indent).append(e.typeName()).append(" {\n");
-      for (String line : text.printToString(e.payload()).split("\n")) {
-        if (!line.isEmpty()) {
-          sb.append(indent).append("  ").append(line).append('\n');
-        }
-      }
+      text.appendFields(sb, e.payload(), indent + "  ");
       sb.append(indent).append('}');
       for (RecordedEvent f : e.followUps()) {
         sb.append('\n').append(indent).append("then -> ").append(f.destination()).append('\n');
@@ -295,6 +422,7 @@ public final class MircatCommand implements Callable<Integer> {
       sb.append(",\"node\":").append(quote(entry.nodeId().value()));
       sb.append(",\"module\":").append(quote(entry.moduleId().value()));
       sb.append(",\"timeMs\":").append(entry.timeMs());
+      sb.append(",\"time\":").append(quote(Instant.ofEpochMilli(entry.timeMs()).toString()));
       sb.append(',');
       appendJsonEvent(sb, e);
       return sb.append('}').toString();
@@ -303,7 +431,11 @@ public final class MircatCommand implements Callable<Integer> {
     private void appendJsonEvent(StringBuilder sb, RecordedEvent e) {
       com.google.protobuf.TypeRegistry types = reader.typeRegistry();
       if (json == null || jsonTypes != types) {
-        json = JsonFormat.printer().usingTypeRegistry(types).omittingInsignificantWhitespace();
+        json =
+            JsonFormat.printer()
+                .usingTypeRegistry(types)
+                .alwaysPrintFieldsWithNoPresence()
+                .omittingInsignificantWhitespace();
         jsonTypes = types;
       }
       sb.append("\"dest\":").append(quote(e.destination().value()));
@@ -329,6 +461,22 @@ public final class MircatCommand implements Callable<Integer> {
       }
     }
   }
+
+  /** Formats a recorded time as chosen by --time; relative times count from {@code firstMs}. */
+  String formatTime(long ms, long firstMs) {
+    String iso = ISO_MILLIS.format(Instant.ofEpochMilli(ms));
+    String rel = String.format(Locale.ROOT, "%+.3fs", (ms - firstMs) / 1000.0);
+    return switch (time) {
+      case BOTH -> iso + " " + rel;
+      case ISO -> iso;
+      case RELATIVE -> rel;
+      case MS -> ms + "ms";
+    };
+  }
+
+  private static final DateTimeFormatter ISO_MILLIS =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT)
+          .withZone(ZoneOffset.UTC);
 
   static String quote(String s) {
     StringBuilder sb = new StringBuilder("\"");

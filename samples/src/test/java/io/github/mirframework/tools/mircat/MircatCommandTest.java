@@ -76,12 +76,106 @@ class MircatCommandTest {
     assertThat(count(r.out(), "[ Node #n1 ]")).isEqualTo(8);
     assertThat(r.out())
         .containsPattern(
-            "\\[ TestingString \\] \\[ Node #n1 \\] \\[ Time _10\\d\\d \\] \\[ Index #0 \\] \\[ To app \\]")
+            "\\[ TestingString \\] \\[ Node #n1 \\] \\[ Time 1970-01-01T00:00:01.002Z \\+0.000s \\]"
+                + " \\[ Index #0 \\] \\[ To app \\]")
         .contains("value: \"a4\"")
         .contains("[ TestingUint ]")
         .contains("then -> app")
         .contains("value: \"then2\"")
         .doesNotContain("\u001b[");
+  }
+
+  @Test
+  void fieldsHoldingTheirDefaultValueAreShown() throws Exception {
+    // iss/0 got TestingUint 0 first: protobuf's own text format would print it as an empty "{}".
+    Result r = run("", "--src", log.toString(), "-e", "TestingUint", "--limit", "1");
+    assertThat(r.out()).contains("mir.core.TestingUint {\n    value: 0\n  }");
+    Result json = run("", "--src", log.toString(), "-e", "TestingUint", "--format", "json");
+    assertThat(json.out().lines().findFirst().orElseThrow())
+        .contains("\"payload\":{\"value\":\"0\"}");
+  }
+
+  @Test
+  void timesAreShownAsChosen() throws Exception {
+    // The recorder took 1001 ms at creation, so entries are at 1002, 1003, ...: index 3 is at 1005.
+    String[] base = {"--src", log.toString(), "--offset", "3", "--limit", "1", "--time"};
+    assertThat(run("", concat(base, "iso")).out()).contains("[ Time 1970-01-01T00:00:01.005Z ]");
+    assertThat(run("", concat(base, "relative")).out()).contains("[ Time +0.003s ]");
+    assertThat(run("", concat(base, "ms")).out()).contains("[ Time 1005ms ]");
+    assertThat(run("", "--src", log.toString(), "--format", "json", "--limit", "1").out())
+        .contains("\"time\":\"1970-01-01T00:00:01.002Z\"");
+  }
+
+  private static String[] concat(String[] a, String b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + 1);
+    out[a.length] = b;
+    return out;
+  }
+
+  @Test
+  void helpShowsExamplesAndExitStatuses() {
+    String usage = new CommandLine(new MircatCommand()).getUsageMessage();
+    assertThat(usage).contains("Examples:", "--summary", "--follow", "3 no event matched");
+  }
+
+  @Test
+  void followPrintsEventsOfALogStillBeingWritten() throws Exception {
+    Path live = dir.resolve("live");
+    AtomicLong clock = new AtomicLong(5000);
+    try (Recorder r =
+        Recorder.builder(NodeId.of("n7"), live)
+            .timeSource(clock::incrementAndGet)
+            .flushWhenIdle(java.time.Duration.ofMillis(20))
+            .build()) {
+      r.intercept(APP, EventList.of(Events.testingString(APP, "early")));
+      MircatCommand cmd = new MircatCommand();
+      new CommandLine(cmd)
+          .parseArgs(
+              "--src", live.toString(), "--follow", "--follow-idle-exit", "3", "--limit", "2");
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      java.util.concurrent.atomic.AtomicInteger rc =
+          new java.util.concurrent.atomic.AtomicInteger(-1);
+      Thread follower =
+          new Thread(
+              () -> {
+                try {
+                  rc.set(
+                      cmd.run(
+                          new PrintStream(out, true, StandardCharsets.UTF_8),
+                          new PrintStream(
+                              new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                          new BufferedReader(new StringReader(""))));
+                } catch (Exception e) {
+                  rc.set(99);
+                }
+              },
+              "mircat-follow-test");
+      follower.start();
+      // The first event becomes readable once the recorder has been idle (not closed).
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      while (!out.toString(StandardCharsets.UTF_8).contains("\"early\"")
+          && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+        follower.join(10);
+      }
+      assertThat(out.toString(StandardCharsets.UTF_8)).contains("\"early\"");
+      r.intercept(APP, EventList.of(Events.testingString(APP, "late")));
+      // --limit 2 ends the follower as soon as the second event is shown.
+      follower.join(java.util.concurrent.TimeUnit.SECONDS.toMillis(30));
+      assertThat(follower.isAlive()).isFalse();
+      assertThat(rc.get()).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).contains("\"late\"");
+      assertThat(count(out.toString(StandardCharsets.UTF_8), "[ Node #n7 ]")).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void followStopsAfterTheIdleTimeAndReportsWhenNothingMatched() throws Exception {
+    Result r =
+        run("", "--src", log.toString(), "--follow", "--follow-idle-exit", "0.3", "-e", "Nope");
+    assertThat(r.rc()).isEqualTo(3);
+    Result bad = run("", "--src", log.toString(), "--follow", "--summary");
+    assertThat(bad.rc()).isEqualTo(2);
   }
 
   @Test
@@ -97,7 +191,7 @@ class MircatCommandTest {
     assertThat(count(run("", "--src", log.toString(), "-r", "iss").out(), "[ To iss/0 ]"))
         .isEqualTo(3);
     Result none = run("", "--src", log.toString(), "-r", "is");
-    assertThat(none.rc()).isZero();
+    assertThat(none.rc()).as("nothing matched").isEqualTo(3);
     assertThat(none.out()).isEmpty();
     assertThat(none.err()).contains("no event matches (8 events in the log)");
 
