@@ -38,6 +38,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "mircat",
     mixinStandardHelpOptions = true,
+    subcommands = {TimelineCommand.class},
     description = {
       "Prints the events of a recorded event log (Mir's mircat).",
     },
@@ -54,6 +55,8 @@ import picocli.CommandLine.Option;
       "      JSON lines for other tools",
       "  mircat --src rec/node-0 --follow -e MessageReceived",
       "      keep printing new events while a node is still recording",
+      "  mircat timeline --src rec/node-0 --src rec/node-1 --out run.html",
+      "      a message-sequence chart of all nodes in one HTML page (see timeline --help)",
       "",
       "Exit status: 0 events shown, 1 unreadable log, 2 bad arguments,",
       "             3 no event matched."
@@ -70,9 +73,9 @@ public final class MircatCommand implements Callable<Integer> {
 
   @Option(
       names = "--src",
-      required = true,
       description =
-          "A log file (<prefix>-NNNNN.gz) or a directory holding one recorder's series of files.")
+          "A log file (<prefix>-NNNNN.gz) or a directory holding one recorder's series of files"
+              + " (required).")
   Path src;
 
   @Option(
@@ -180,6 +183,10 @@ public final class MircatCommand implements Callable<Integer> {
    * matched).
    */
   int run(PrintStream out, PrintStream err, BufferedReader in) throws IOException {
+    if (src == null) {
+      err.println("mircat: --src is required (see --help)");
+      return 2;
+    }
     if (offset < 0 || limit < 0) {
       err.println("mircat: --offset and --limit must not be negative");
       return 2;
