@@ -65,7 +65,9 @@ class ReadmeTest {
     while (modules.find()) {
       String module = modules.group(1);
       String pom = Files.readString(ROOT.resolve(module).resolve("pom.xml"));
-      boolean unpublished = pom.contains("<maven.deploy.skip>true</maven.deploy.skip>");
+      boolean unpublished =
+          pom.contains("<maven.deploy.skip>true</maven.deploy.skip>")
+              || pom.contains("<packaging>maven-archetype</packaging>");
       if (module.equals("mir-bom") || unpublished) {
         continue;
       }
