@@ -11,8 +11,9 @@ import java.util.Map;
 
 /**
  * One node of a real deployment: {@link ReliableBroadcast} over the gRPC transport, as each process
- * of a cluster would start it. {@code ReliableBroadcastGrpcTest} runs the same modules over the same
- * transport (with {@code GrpcTransportProvider}, which does these steps for every node of a test).
+ * of a cluster would start it. {@code ReliableBroadcastGrpcTest} runs the same modules over the
+ * same transport (with {@code GrpcTransportProvider}, which does these steps for every node of a
+ * test).
  */
 public final class RbcGrpcNode {
   private RbcGrpcNode() {}
