@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a Mir-Java sample or tool: ./run-sample.sh <command> [options]   (./run-sample.sh --help lists them)
-# Finds a Java >= 21 (JAVA_HOME, PATH, then /usr/lib/jvm/*), builds the samples jar if it is missing or older than
-# the sources, and runs it.
+# Finds a Java >= 21 (JAVA_HOME, PATH, then /usr/lib/jvm/*), builds the samples jar with ./mvnw if it is missing or
+# older than the sources, and runs it. Environment: MVN_ARGS = extra Maven options for that build.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,7 +28,11 @@ jar=samples/target/mir-samples.jar
 # Stale if any source, proto or POM outside build output directories is newer than the jar.
 if [ ! -f "$jar" ] || [ -n "$(find . \( -name target -o -name .git \) -prune -o \( -name '*.java' -o -name '*.proto' -o -name pom.xml \) -newer "$jar" -print -quit 2>/dev/null || true)" ]; then
   echo "Building the samples jar (first run takes a few minutes)..." >&2
-  mvn -q -B -DskipTests -pl samples -am package >&2
+  # The committed Maven Wrapper (Maven 3.9.11); extra Maven options come from MVN_ARGS (e.g.
+  # MVN_ARGS="-Dmaven.repo.local=/tmp/m2 -o"), JVM options for Maven from MAVEN_OPTS as usual.
+  # -Dstyle.color=never: no ANSI escape codes on stderr.
+  read -r -a mvn_args <<< "${MVN_ARGS:-}"
+  ./mvnw -q -B -Dstyle.color=never "${mvn_args[@]}" -DskipTests -pl samples -am package >&2
 fi
 flags=()
 # protobuf-java still uses sun.misc.Unsafe; JDK 23+ warns unless the access is allowed explicitly.

@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  *       #uponOtherEvent}, or, without one, {@code Init} is accepted, a {@code MessageReceived} is
  *       dropped and counted (see below) and any other type fails the batch with an {@link
  *       IllegalArgumentException} naming the type.
- *   <li>After the last event, every condition ({@link #uponCondition}) runs once, in registration
- *       order, also after an empty batch.
+ *   <li>After the last event, the conditions run in registration order, also after an empty batch:
+ *       each plain condition ({@link #uponCondition}) once, and each keyed condition ({@link
+ *       #uponKeyedCondition}) once for every key marked since it last ran, in marking order.
  *   <li>The contexts recovered during the batch with {@link #recoverAndCleanupContext} are disposed
  *       of.
  *   <li>The events emitted since the previous batch are returned.
@@ -54,8 +55,15 @@ import org.slf4j.LoggerFactory;
  * <p><b>Network messages are untrusted.</b> {@link #uponMessage} dispatches {@code MessageReceived}
  * events by the protobuf type inside the message. A received message whose type no handler was
  * registered for, whose bytes do not parse as that type or whose sender ID is malformed is dropped,
- * counted in {@link #droppedMessages()} and logged at debug level; it never fails the batch.
- * Handlers themselves must check a message's content before acting on it.
+ * counted in {@link #droppedMessages()} and logged at debug level; it never fails the batch. So is
+ * a message that a member-only handler ({@link #uponMemberMessage}) receives from a non-member.
+ * Handlers themselves must check a message's content before acting on it, and drop an invalid one
+ * with one call to {@link #reject}, which counts and logs it the same way.
+ *
+ * <p><b>Keyed conditions.</b> A protocol with many instances (one per broadcast, per sequence
+ * number...) should not re-check all of them after every batch. A handler that changes the state of
+ * instance {@code k} calls {@link KeyedCondition#mark mark(k)} on a condition registered with
+ * {@link #uponKeyedCondition}; after the batch the condition runs for the marked keys only.
  *
  * <p><b>Request contexts.</b> {@link #origin(Object)} stores an arbitrary context object and
  * returns an {@link Origin} to put into a request to another module; the responder copies the
@@ -147,6 +155,67 @@ public final class DslModule implements PassiveModule {
     void run() throws Exception;
   }
 
+  /**
+   * A condition checked for one key (for example, one protocol instance) at a time.
+   *
+   * @param <K> the key type
+   */
+  @FunctionalInterface
+  public interface KeyedAction<K> {
+    /**
+     * Checks the condition for {@code key} and acts if it holds.
+     *
+     * @throws Exception to fail the batch (and stop the node)
+     */
+    void run(K key) throws Exception;
+  }
+
+  /**
+   * A condition registered with {@link #uponKeyedCondition}: handlers {@linkplain #mark mark} the
+   * keys whose state changed, and after the batch the condition runs once for each marked key.
+   *
+   * <p>Not thread-safe, like its module.
+   *
+   * @param <K> the key type; keys are compared with {@code equals}
+   */
+  public static final class KeyedCondition<K> {
+    private final KeyedAction<? super K> action;
+    private LinkedHashSet<K> marked = new LinkedHashSet<>();
+
+    private KeyedCondition(KeyedAction<? super K> action) {
+      this.action = action;
+    }
+
+    /**
+     * Makes the condition run for {@code key} after the current batch (once, however often the key
+     * is marked). A key marked while the conditions run is checked in the same pass if this
+     * condition has not run yet, otherwise after the next batch.
+     */
+    public void mark(K key) {
+      marked.add(Objects.requireNonNull(key, "key"));
+    }
+
+    /** The number of keys marked and not yet checked. */
+    public int pending() {
+      return marked.size();
+    }
+
+    private void runMarked() throws Exception {
+      if (marked.isEmpty()) {
+        return;
+      }
+      LinkedHashSet<K> keys = marked;
+      marked = new LinkedHashSet<>();
+      for (K key : keys) {
+        action.run(key);
+      }
+    }
+
+    private void clear() {
+      marked.clear();
+    }
+  }
+
   /** An event handler as stored internally: the payload class was already checked. */
   @FunctionalInterface
   private interface Dispatch {
@@ -177,19 +246,35 @@ public final class DslModule implements PassiveModule {
   }
 
   private final ModuleId id;
+  private final ModuleId transport;
   private final Map<Class<?>, List<Dispatch>> handlers = new HashMap<>();
   private final Map<String, MessageDispatch<?>> messageHandlers = new HashMap<>();
   private final Set<Class<?>> ignored = new HashSet<>();
   private final List<Action> conditions = new ArrayList<>();
+  private final List<KeyedCondition<?>> keyedConditions = new ArrayList<>();
   private final ContextStore<Object> contexts = new ContextStore<>();
   private final Set<Long> contextsToDispose = new LinkedHashSet<>();
   private EventHandler<Message> otherEventHandler;
   private EventList output = EventList.empty();
   private long droppedMessages;
 
-  /** Creates a module with the given ID and no handlers. */
+  /**
+   * Creates a module with the given ID and no handlers. Messages are sent with the four-argument
+   * {@link #sendMessage(ModuleId, ModuleId, Message, Collection)}.
+   */
   public DslModule(ModuleId id) {
     this.id = Objects.requireNonNull(id, "module ID");
+    this.transport = null;
+  }
+
+  /**
+   * Creates a module with the given ID and no handlers that sends its messages through the
+   * transport module {@code transport}, which allows the short {@link #sendMessage(Message,
+   * Collection)}.
+   */
+  public DslModule(ModuleId id, ModuleId transport) {
+    this.id = Objects.requireNonNull(id, "module ID");
+    this.transport = Objects.requireNonNull(transport, "transport module ID");
   }
 
   /** The ID of this module (the full ID, if it is a submodule). */
@@ -251,6 +336,28 @@ public final class DslModule implements PassiveModule {
     return this;
   }
 
+  /**
+   * Like {@link #uponMessage}, but only for messages from {@code members}: a message of this type
+   * from any other node is dropped, counted in {@link #droppedMessages()} and logged at debug level
+   * without reaching the handler. The set is copied.
+   *
+   * @return this module
+   */
+  public <T extends Message> DslModule uponMemberMessage(
+      Class<T> type, Collection<NodeId> members, MessageHandler<? super T> handler) {
+    Objects.requireNonNull(handler, "handler");
+    Set<NodeId> allowed = Set.copyOf(members);
+    return uponMessage(
+        type,
+        (from, msg) -> {
+          if (allowed.contains(from)) {
+            handler.handle(from, msg);
+          } else {
+            reject(from, msg, "sender is not a member");
+          }
+        });
+  }
+
   @SuppressWarnings("unchecked") // the map holds a MessageDispatch<T> under T's full name
   private <T extends Message> MessageDispatch<T> messageDispatch(String typeName, Class<T> type) {
     MessageDispatch<?> d =
@@ -309,8 +416,24 @@ public final class DslModule implements PassiveModule {
    * @return this module
    */
   public DslModule uponCondition(Action condition) {
-    conditions.add(Objects.requireNonNull(condition, "condition"));
+    Objects.requireNonNull(condition, "condition");
+    conditions.add(condition);
     return this;
+  }
+
+  /**
+   * Registers a keyed condition: {@code action} runs after a batch once for each key {@linkplain
+   * KeyedCondition#mark marked} since it last ran, at this condition's position among all
+   * conditions. Use it instead of {@link #uponCondition} when the state has many independent parts
+   * (protocol instances) and a batch touches few of them.
+   *
+   * @return the condition, on which handlers mark keys
+   */
+  public <K> KeyedCondition<K> uponKeyedCondition(KeyedAction<? super K> action) {
+    KeyedCondition<K> c = new KeyedCondition<>(Objects.requireNonNull(action, "action"));
+    keyedConditions.add(c);
+    conditions.add(c::runMarked);
+    return c;
   }
 
   /**
@@ -368,6 +491,21 @@ public final class DslModule implements PassiveModule {
   public void sendMessage(
       ModuleId net, ModuleId destModule, Message msg, Collection<NodeId> destinations) {
     emit(Events.sendMessage(net, destModule, msg, destinations));
+  }
+
+  /**
+   * Sends {@code msg} to the module with this module's ID on the nodes {@code destinations},
+   * through the transport given to the constructor; the receivers handle it with {@link
+   * #uponMessage}.
+   *
+   * @throws IllegalStateException if this module was created without a transport module ID
+   */
+  public void sendMessage(Message msg, Collection<NodeId> destinations) {
+    if (transport == null) {
+      throw new IllegalStateException(
+          id + ": no transport module ID; use new DslModule(id, transport) or the long form");
+    }
+    emit(Events.sendMessage(transport, id, msg, destinations));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -435,9 +573,30 @@ public final class DslModule implements PassiveModule {
   // ---------------------------------------------------------------------------------------------
   // Processing
 
-  /** The number of received messages dropped because of their type, bytes or sender ID. */
+  /**
+   * The number of received messages dropped: because of their type, bytes or sender ID, because a
+   * member-only handler got them from a non-member, or because a handler {@linkplain #reject
+   * rejected} them.
+   */
   public long droppedMessages() {
     return droppedMessages;
+  }
+
+  /**
+   * Drops a message that a handler found invalid: counts it in {@link #droppedMessages()} and logs
+   * it at debug level with the module, sender, message type and {@code reason}. A handler calls it
+   * and returns; what a peer sent must never fail the batch.
+   *
+   * @param from the sender
+   * @param msg the message (its type is logged)
+   * @param reason why it is dropped, e.g. {@code "value of 5000 bytes exceeds the limit"}
+   */
+  public void reject(NodeId from, Message msg, String reason) {
+    droppedMessages++;
+    if (LOG.isDebugEnabled()) {
+      LOG.debug(
+          "{}: dropping {} from '{}': {}", id, msg.getDescriptorForType().getName(), from, reason);
+    }
   }
 
   /** Applies a batch of events as described in the class documentation. */
@@ -455,6 +614,9 @@ public final class DslModule implements PassiveModule {
       return out;
     } catch (Throwable t) {
       output = EventList.empty();
+      for (KeyedCondition<?> c : keyedConditions) {
+        c.clear();
+      }
       throw t;
     } finally {
       if (!contextsToDispose.isEmpty()) {

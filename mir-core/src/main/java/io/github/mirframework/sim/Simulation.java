@@ -115,7 +115,7 @@ public final class Simulation {
     if (new HashSet<>(nodeIds).size() != nodeIds.size()) {
       throw new IllegalArgumentException("node IDs must be distinct: " + nodeIds);
     }
-    if (b.recordEvents) {
+    if (b.recordEvents || b.keepEventLog) {
       try {
         digest = MessageDigest.getInstance("SHA-256");
       } catch (NoSuchAlgorithmException e) {
@@ -362,10 +362,13 @@ public final class Simulation {
     return messagesDelivered;
   }
 
-  /** The SHA-256 of the recorded event log, in hex (requires {@link Builder#recordEvents}). */
+  /**
+   * The SHA-256 of the recorded event log, in hex (requires {@link Builder#recordEvents
+   * recordEvents(true)}).
+   */
   public String eventLogDigest() {
     if (digest == null) {
-      throw new IllegalStateException("event recording is off; use Builder.recordEvents");
+      throw new IllegalStateException("event recording is off; use Builder.recordEvents(true)");
     }
     try {
       return HexFormat.of().formatHex(((MessageDigest) digest.clone()).digest());
@@ -374,12 +377,10 @@ public final class Simulation {
     }
   }
 
-  /**
-   * The recorded event log so far (requires {@link Builder#recordEvents} with {@code keepBytes}).
-   */
+  /** The recorded event log so far (requires {@link Builder#keepEventLog keepEventLog(true)}). */
   public byte[] eventLog() {
     if (logBytes == null) {
-      throw new IllegalStateException("the event log is not kept; use Builder.recordEvents(true)");
+      throw new IllegalStateException("the event log is not kept; use Builder.keepEventLog(true)");
     }
     return logBytes.toByteArray();
   }
@@ -461,7 +462,7 @@ public final class Simulation {
     try {
       n.engine.route(events);
     } catch (RuntimeException e) {
-      throw new SimulationException(seed, "node " + n.id + " failed at " + now(), e);
+      throw SimulationException.nodeFailed(seed, n.id, now(), e);
     }
   }
 
@@ -477,7 +478,7 @@ public final class Simulation {
         try {
           output = Engine.process(batch, null);
         } catch (RuntimeException e) {
-          throw new SimulationException(seed, "node " + n.id + " failed at " + now(), e);
+          throw SimulationException.nodeFailed(seed, n.id, now(), e);
         }
         eventsProcessed += batch.events().size();
         long delay = uniform(minProcessingNs, maxProcessingNs);
@@ -489,7 +490,7 @@ public final class Simulation {
               try {
                 engine.complete(batch, output);
               } catch (RuntimeException e) {
-                throw new SimulationException(seed, "node " + n.id + " failed at " + now(), e);
+                throw SimulationException.nodeFailed(seed, n.id, now(), e);
               }
             });
       }
@@ -746,12 +747,18 @@ public final class Simulation {
       this.seed = seed;
     }
 
-    /** The nodes {@code "0"} .. {@code "n-1"} (default 4). */
+    /**
+     * The nodes {@code "0"} .. {@code "n-1"} (default 4); as in {@link
+     * io.github.mirframework.testing.Deployment.Builder}.
+     */
     public Builder nodes(int n) {
       return nodes(NodeId.range(n));
     }
 
-    /** The nodes, in declaration order. */
+    /**
+     * The nodes, in declaration order (copied); as in {@link
+     * io.github.mirframework.testing.Deployment.Builder}.
+     */
     public Builder nodes(List<NodeId> ids) {
       this.nodeIds = List.copyOf(ids);
       return this;
@@ -786,12 +793,28 @@ public final class Simulation {
     }
 
     /**
-     * Records every processed event (time, node, incarnation, module, serialized event) into a
-     * digest, and keeps the bytes if {@code keepBytes}.
+     * Whether to record every processed event (time, node, incarnation, module, serialized event)
+     * into a digest, {@link Simulation#eventLogDigest()} (default off). Two runs with the same seed
+     * have the same digest; a test compares them to check determinism. {@code false} turns
+     * recording off, and with it {@link #keepEventLog}.
      */
-    public Builder recordEvents(boolean keepBytes) {
-      this.recordEvents = true;
-      this.keepEventLog = keepBytes;
+    public Builder recordEvents(boolean on) {
+      this.recordEvents = on;
+      if (!on) {
+        this.keepEventLog = false;
+      }
+      return this;
+    }
+
+    /**
+     * Whether to keep the bytes of the recorded events too, {@link Simulation#eventLog()} (default
+     * off; memory grows with the run). {@code true} turns {@link #recordEvents} on.
+     */
+    public Builder keepEventLog(boolean keep) {
+      this.keepEventLog = keep;
+      if (keep) {
+        this.recordEvents = true;
+      }
       return this;
     }
 

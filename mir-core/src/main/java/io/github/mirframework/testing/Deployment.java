@@ -193,7 +193,15 @@ public final class Deployment implements AutoCloseable {
     return Optional.ofNullable(sim);
   }
 
-  /** The module registered as {@code moduleId} on node {@code id}. */
+  /**
+   * The module registered as {@code moduleId} on node {@code id}: the live object, not a copy.
+   *
+   * <p>Thread-safety: in a {@link Kind#SIMULATED} deployment everything runs on the caller's
+   * thread, so reading the module between {@link #runUntil} calls is safe. With real nodes ({@link
+   * Kind#IN_PROCESS}, {@link Kind#PROVIDED}) the node's threads call the module concurrently with
+   * the caller: only use what the module documents as thread-safe (for example a counter it
+   * publishes through a volatile field or an atomic), or read it after {@link #close()}.
+   */
   public <T> T module(NodeId id, ModuleId moduleId, Class<T> type) {
     if (sim != null) {
       return sim.module(id, moduleId, type);
@@ -288,9 +296,14 @@ public final class Deployment implements AutoCloseable {
       return this;
     }
 
-    /** The nodes {@code "0"} .. {@code "n-1"} (default 4). */
+    /** The nodes {@code "0"} .. {@code "n-1"} (default 4), as in {@link Simulation.Builder}. */
     public Builder nodes(int n) {
-      this.nodeIds = NodeId.range(n);
+      return nodes(NodeId.range(n));
+    }
+
+    /** The nodes, in declaration order (copied), as in {@link Simulation.Builder}. */
+    public Builder nodes(List<NodeId> ids) {
+      this.nodeIds = List.copyOf(ids);
       return this;
     }
 

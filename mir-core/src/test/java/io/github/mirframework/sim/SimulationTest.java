@@ -98,7 +98,7 @@ class SimulationTest {
                 .withDropRate(0.05)
                 .withDuplicateRate(0.05))
         .factory(SimulationTest::gossipNode)
-        .recordEvents(true)
+        .keepEventLog(true)
         .build();
   }
 
@@ -195,8 +195,50 @@ class SimulationTest {
             .build();
     assertThatThrownBy(() -> sim.runFor(Duration.ofSeconds(1)))
         .isInstanceOf(SimulationException.class)
+        .hasMessageStartingWith("node 0, module 'bad' failed at virtual time PT0S")
+        .hasMessageContaining("IllegalStateException: kaputt")
         .hasMessageContaining("seed 99")
-        .hasRootCauseMessage("kaputt");
+        .hasRootCauseMessage("kaputt")
+        .satisfies(
+            e -> {
+              SimulationException se = (SimulationException) e;
+              assertThat(se.nodeId()).contains(NodeId.of("0"));
+              assertThat(se.moduleId()).contains(ModuleId.of("bad"));
+              assertThat(se.seed()).isEqualTo(99);
+            });
+  }
+
+  @Test
+  void recordEventsFalseRecordsNothing() {
+    Simulation off =
+        Simulation.builder(3)
+            .nodes(2)
+            .factory(SimulationTest::gossipNode)
+            .recordEvents(false)
+            .build();
+    off.runFor(Duration.ofMillis(100));
+    assertThat(off.eventsProcessed()).isPositive();
+    assertThatThrownBy(off::eventLogDigest).hasMessageContaining("recording is off");
+    assertThatThrownBy(off::eventLog).hasMessageContaining("not kept");
+
+    Simulation digestOnly =
+        Simulation.builder(3)
+            .nodes(2)
+            .factory(SimulationTest::gossipNode)
+            .recordEvents(true)
+            .build();
+    digestOnly.runFor(Duration.ofMillis(100));
+    assertThat(digestOnly.eventLogDigest()).hasSize(64);
+    assertThatThrownBy(digestOnly::eventLog).hasMessageContaining("not kept");
+
+    Simulation kept =
+        Simulation.builder(3)
+            .nodes(2)
+            .factory(SimulationTest::gossipNode)
+            .keepEventLog(true)
+            .recordEvents(false)
+            .build();
+    assertThatThrownBy(kept::eventLogDigest).hasMessageContaining("recording is off");
   }
 
   @Test

@@ -410,7 +410,7 @@ class IssSimulationTest {
     for (int run = 0; run < 2; run++) {
       Simulation sim =
           builder(seed, network().withDuplicateRate(0.1), e -> Iss.membershipProto(MEMBERSHIP))
-              .recordEvents(false)
+              .recordEvents(true)
               .build();
       injectRequests(sim, 10);
       sim.after(Duration.ofMillis(300), () -> sim.crash(NodeId.of("1")));

@@ -264,7 +264,7 @@ class AvailabilitySimulationTest {
                     return m;
                   });
       if (recordEvents) {
-        builder.recordEvents(false);
+        builder.recordEvents(true);
       }
       this.sim = builder.build();
       for (NodeId id : NODES) {

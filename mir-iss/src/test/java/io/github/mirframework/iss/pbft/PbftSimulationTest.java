@@ -265,7 +265,7 @@ class PbftSimulationTest {
     List<String> digests = new ArrayList<>();
     for (int run = 0; run < 2; run++) {
       Simulation sim =
-          builder(seed, network().withDropRate(0.1), Map.of()).recordEvents(false).build();
+          builder(seed, network().withDropRate(0.1), Map.of()).recordEvents(true).build();
       sim.after(Duration.ofMillis(250), () -> sim.crash(N0));
       sim.after(Duration.ofSeconds(30), () -> sim.network(network()));
       runToCompletion(sim, List.of(N1, N2, N3), Duration.ofSeconds(600));
