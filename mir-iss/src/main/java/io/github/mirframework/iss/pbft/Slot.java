@@ -26,6 +26,12 @@ final class Slot {
   boolean prepared;
   boolean committed;
 
+  /**
+   * The resend tick at which this node last sent (or resent) its own messages for the slot; votes
+   * are resent only once a whole resend period has passed since.
+   */
+  long sentTick;
+
   /** A fresh slot of a new view that keeps the outcome of {@code previous} if it was committed. */
   static Slot carriedOver(Slot previous, long view) {
     Slot s = new Slot();
