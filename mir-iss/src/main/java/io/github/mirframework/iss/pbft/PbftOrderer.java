@@ -462,6 +462,7 @@ public final class PbftOrderer {
     if (slot.preprepare == null) {
       slot.preprepare = pp;
     }
+    slot.ownPreprepare = true;
     proposalsMade =
         Math.max(proposalsMade, segment.seqNrs().indexOf(SeqNr.of(pp.getSn())) + 1);
   }
@@ -478,6 +479,9 @@ public final class PbftOrderer {
     slot.digest = e.getDigest();
     slot.preprepared = true;
     slot.prepares.put(self, e.getDigest());
+    // Persisted as this node's own proposal (the Preprepare entry, or its NewView) if it is the
+    // primary of that view: a correct primary prepares only its own Preprepares.
+    slot.ownPreprepare = self.equals(segment.primary(pp.getView()));
   }
 
   // This node prepared (sn, v, d) and sent <Commit | sn, v, d>.
@@ -601,10 +605,7 @@ public final class PbftOrderer {
         }
       }
       boolean sent = false;
-      if (primary
-          && slot.preprepare != null
-          && slot.preprepare.getView() == view
-          && !uncommitted.isEmpty()) {
+      if (primary && slot.ownPreprepare && !uncommitted.isEmpty()) {
         ctx.sendMessage(PbftMessage.newBuilder().setPreprepare(slot.preprepare).build(), uncommitted);
         sent = true;
       }
@@ -664,7 +665,17 @@ public final class PbftOrderer {
         && !inViewChange
         && !certRequested
         && proposalsMade < segment.seqNrs().size()
-        && proposalTimeout > proposalsMade;
+        && proposalTimeout > proposalsMade
+        && nextProposalSlotFree();
+  }
+
+  /**
+   * Whether the slot of the next proposal has no Preprepare yet: a leader that restarted or lagged
+   * behind may have learned the slot's outcome by catch-up meanwhile (Mir proposed anyway).
+   */
+  private boolean nextProposalSlotFree() {
+    Slot next = currentSlots().get(segment.seqNrs().get(proposalsMade));
+    return next.preprepare == null && !next.committed;
   }
 
   // upon certificate c ready: if still in the view it was requested in, Preprepare(next sn, c)
@@ -674,8 +685,9 @@ public final class PbftOrderer {
       return;
     }
     certRequested = false;
-    if (certRequestedView != view || inViewChange) {
-      // The view moved on: the sequence number stays free and the next view change aborts it.
+    if (certRequestedView != view || inViewChange || !nextProposalSlotFree()) {
+      // The view moved on (the sequence number stays free and the next view change aborts it),
+      // or the slot was decided by catch-up meanwhile.
       LOG.debug("{}: dropping a certificate requested in view {}", logPrefix, certRequestedView);
       return;
     }
@@ -765,6 +777,8 @@ public final class PbftOrderer {
       return;
     }
     slot.preprepare = pp;
+    // From itself as primary: sent as a follow-up of its WAL append (or from its own NewView).
+    slot.ownPreprepare = from.equals(self);
     ctx.hashRequest(
         List.of(PbftData.preprepareHashData(pp)),
         PbftHashOrigin.newBuilder().setPreprepare(pp).build());

@@ -27,6 +27,12 @@ final class Slot {
   boolean committed;
 
   /**
+   * Whether {@link #preprepare} is this node's own, persisted proposal as the view's primary (it
+   * came back from itself, or from its WAL): only such a Preprepare is retransmitted.
+   */
+  boolean ownPreprepare;
+
+  /**
    * The resend tick at which this node last sent (or resent) its own messages for the slot; votes
    * are resent only once a whole resend period has passed since.
    */
@@ -70,6 +76,7 @@ final class Slot {
 
   /** Marks the slot committed with a Preprepare obtained by catch-up. */
   void catchUp(Preprepare p, ByteString d) {
+    ownPreprepare = ownPreprepare && p.equals(preprepare);
     preprepare = p;
     digest = d;
     preprepared = true;
