@@ -57,16 +57,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * afterwards), as a replica of a 4-node system would have left it in one epoch with long segments:
  * its latest stable checkpoint, then for each of the 4 segments and each sequence number a Prepare
  * entry (the Preprepare with a 200-byte certificate, and its digest) and a Commit entry, and the
- * replica's own proposals (segment 0) before their Prepare entries. The segment length is chosen
- * so that the log holds {@code entries} entries.
+ * replica's own proposals (segment 0) before their Prepare entries. The segment length is chosen so
+ * that the log holds {@code entries} entries.
  *
  * <p>Each invocation measures one restart, from opening the log ({@link FileWal#open}: read, check
  * and decode every record) through building the Trantor modules and starting the {@link Node}
  * (replay of every entry into ISS and its orderers before Init, then Init: restoring the slots and
  * views, resending the replica's persisted votes, restoring the application from the checkpoint)
- * until the application has been restored, i.e. the replica is ready to order again. The network
- * is a sink, so the votes it resends cost only their events. The node is closed after each
- * invocation (not measured).
+ * until the application has been restored, i.e. the replica is ready to order again. The network is
+ * a sink, so the votes it resends cost only their events. The node is closed after each invocation
+ * (not measured).
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -147,8 +147,7 @@ public class RecoveryBenchmark {
                 entry(
                     instance,
                     PbftEvent.newBuilder()
-                        .setPersistPrepare(
-                            PrepareEntry.newBuilder().setPreprepare(pp).setDigest(d))
+                        .setPersistPrepare(PrepareEntry.newBuilder().setPreprepare(pp).setDigest(d))
                         .build()));
             batch.add(
                 entry(
@@ -168,8 +167,7 @@ public class RecoveryBenchmark {
     }
 
     static Event entry(int instance, PbftEvent e) {
-      return Events.walAppend(
-          WAL, IssEvents.sbEvent(ISS, 0, instance, e), RetentionIndex.of(0));
+      return Events.walAppend(WAL, IssEvents.sbEvent(ISS, 0, instance, e), RetentionIndex.of(0));
     }
 
     @TearDown(Level.Invocation)

@@ -113,12 +113,11 @@ import org.slf4j.LoggerFactory;
  * <p><b>Crash recovery.</b> Every stable checkpoint is appended to the WAL (retention index: its
  * epoch), and the WAL is truncated below the oldest retained epoch, so it holds the latest stable
  * checkpoint and the orderers' entries of the epochs from there on. A restarted node replays its
- * WAL before Init: it starts from the latest persisted stable checkpoint (restoring the
- * application from it) instead of the one it was created with, and hands each orderer the
- * entries it appended before the crash, in order, before the orderer's Init (see {@link
- * PbftOrderer#apply}) — for the orderers of later epochs when the node reaches them again. It then
- * rejoins by re-running the protocol from that checkpoint, or by state transfer if the others
- * pruned those epochs meanwhile.
+ * WAL before Init: it starts from the latest persisted stable checkpoint (restoring the application
+ * from it) instead of the one it was created with, and hands each orderer the entries it appended
+ * before the crash, in order, before the orderer's Init (see {@link PbftOrderer#apply}) — for the
+ * orderers of later epochs when the node reaches them again. It then rejoins by re-running the
+ * protocol from that checkpoint, or by state transfer if the others pruned those epochs meanwhile.
  *
  * <p>Not thread-safe; a passive module, called by one thread at a time.
  */

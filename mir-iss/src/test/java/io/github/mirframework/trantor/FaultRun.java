@@ -178,9 +178,9 @@ final class FaultRun {
   }
 
   /**
-   * Runs until every node of {@code nodes} applied every request, then checks: no conflicting
-   * votes by any node; every incarnation of every node applied nothing twice, and what it applied
-   * is a prefix of one common order; the nodes applied all requests in that order.
+   * Runs until every node of {@code nodes} applied every request, then checks: no conflicting votes
+   * by any node; every incarnation of every node applied nothing twice, and what it applied is a
+   * prefix of one common order; the nodes applied all requests in that order.
    */
   void runAndCheck(List<NodeId> nodes, Duration bound, String where) {
     boolean done = sim.runUntil(() -> allApplied(nodes), bound);

@@ -51,8 +51,8 @@ class TrantorFaultSimulationTest {
   /**
    * Liveness under steady loss with too few nodes: node 3 is crashed from the start, 10 % of all
    * messages are lost and latencies of 1 to 20 ms reorder the others, for the whole run. Every
-   * request must be applied by the three others, once, in the same order, within 5 virtual
-   * minutes; a run that does not finish is a stall.
+   * request must be applied by the three others, once, in the same order, within 5 virtual minutes;
+   * a run that does not finish is a stall.
    */
   @ParameterizedTest(name = "seed={0}")
   @MethodSource("sweepSeeds")
@@ -76,8 +76,8 @@ class TrantorFaultSimulationTest {
    * The victim (node 1, leader of one segment per epoch) crashes right after its k-th WAL append:
    * the rest of that batch is not durable and nothing it was about to send goes out. It restarts
    * 500 ms later from its WAL (latest stable checkpoint, then its orderers' entries), and must
-   * catch up and apply everything, without ever sending a vote that contradicts one it sent
-   * before. k runs over a sample of the appends of a run without crash (all of them with {@code
+   * catch up and apply everything, without ever sending a vote that contradicts one it sent before.
+   * k runs over a sample of the appends of a run without crash (all of them with {@code
    * -Dmir.recovery.allAppends=true}).
    */
   @ParameterizedTest(name = "seed={0}")
@@ -118,8 +118,8 @@ class TrantorFaultSimulationTest {
   }
 
   /**
-   * The WAL stays bounded: stable checkpoints truncate it, so after many epochs it holds only
-   * the entries of the last few, and a restart from it still catches up.
+   * The WAL stays bounded: stable checkpoints truncate it, so after many epochs it holds only the
+   * entries of the last few, and a restart from it still catches up.
    */
   @Test
   void theWalIsTruncatedAtStableCheckpointsAndARestartFromItCatchesUp() {

@@ -146,7 +146,8 @@ public final class PbftOrderer {
   // This node's signed ViewChange, per target view, for resending.
   private final Map<Long, SignedViewChange> ownViewChanges = new HashMap<>();
 
-  // NewViews this node sent as primary and knows to be persisted (it received them back from itself,
+  // NewViews this node sent as primary and knows to be persisted (it received them back from
+  // itself,
   // or replayed them from the WAL), by view: answered to members still waiting for them, and never
   // replaced by another NewView for the same view.
   private final Map<Long, NewView> persistedNewViews = new HashMap<>();
@@ -226,9 +227,9 @@ public final class PbftOrderer {
    * Applies one event to the orderer; its reactions go to the {@link OrdererContext}.
    *
    * <p>WAL entries (the {@code persist_*} cases, which the orderer itself appends before it sends
-   * the corresponding message) are applied only before Init, when a restarted node replays its
-   * WAL, in the order they were appended: they restore what this node proposed, voted for and
-   * signed, so that it never sends a message conflicting with one it sent before the crash.
+   * the corresponding message) are applied only before Init, when a restarted node replays its WAL,
+   * in the order they were appended: they restore what this node proposed, voted for and signed, so
+   * that it never sends a message conflicting with one it sent before the crash.
    *
    * @throws IllegalArgumentException if a local event (anything but a received message) is
    *     malformed, including a WAL entry inconsistent with the earlier ones
@@ -399,13 +400,11 @@ public final class PbftOrderer {
     initialized = true;
     if (!restored) {
       initView(0);
-      ctx.timerDelay(
-          params.maxProposeDelay(), PbftEvent.newBuilder().setProposeTimeout(1).build());
+      ctx.timerDelay(params.maxProposeDelay(), PbftEvent.newBuilder().setProposeTimeout(1).build());
     } else {
       resumeAfterRestart();
     }
-    ctx.timerRepeat(
-        params.voteResendPeriod(), PbftEvent.newBuilder().setResendTick(true).build());
+    ctx.timerRepeat(params.voteResendPeriod(), PbftEvent.newBuilder().setResendTick(true).build());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -428,8 +427,8 @@ public final class PbftOrderer {
   }
 
   /**
-   * The slot of {@code sn} in view {@code v} while replaying: a view above the current one
-   * becomes the current one (this node had entered it, or started changing to it).
+   * The slot of {@code sn} in view {@code v} while replaying: a view above the current one becomes
+   * the current one (this node had entered it, or started changing to it).
    */
   private Slot restoredSlot(long v, long sn, String what) {
     if (!segment.containsRaw(sn) || v < 0) {
@@ -463,8 +462,7 @@ public final class PbftOrderer {
       slot.preprepare = pp;
     }
     slot.ownPreprepare = true;
-    proposalsMade =
-        Math.max(proposalsMade, segment.seqNrs().indexOf(SeqNr.of(pp.getSn())) + 1);
+    proposalsMade = Math.max(proposalsMade, segment.seqNrs().indexOf(SeqNr.of(pp.getSn())) + 1);
   }
 
   // This node preprepared pp with digest d and sent <Prepare | sn, v, d>.
@@ -578,10 +576,10 @@ public final class PbftOrderer {
   /**
    * Resends this node's Preprepare (as primary), Prepare and Commit of the current view for every
    * slot, unless the segment is stable here. Only messages this node knows to be persisted are
-   * resent: those it received back from itself (it sends each of them to itself too, as a
-   * follow-up of its WAL append) or replayed from its WAL. The Preprepare and Prepare go only to
-   * members whose Commit for the slot has not arrived (a node that committed has them); the Commit
-   * goes to every other member: only this node's Done tells that they no longer need it.
+   * resent: those it received back from itself (it sends each of them to itself too, as a follow-up
+   * of its WAL append) or replayed from its WAL. The Preprepare and Prepare go only to members
+   * whose Commit for the slot has not arrived (a node that committed has them); the Commit goes to
+   * every other member: only this node's Done tells that they no longer need it.
    */
   private void resendVotes(boolean all) {
     if (!initialized || inViewChange || checkpoint.stable()) {
@@ -606,7 +604,8 @@ public final class PbftOrderer {
       }
       boolean sent = false;
       if (primary && slot.ownPreprepare && !uncommitted.isEmpty()) {
-        ctx.sendMessage(PbftMessage.newBuilder().setPreprepare(slot.preprepare).build(), uncommitted);
+        ctx.sendMessage(
+            PbftMessage.newBuilder().setPreprepare(slot.preprepare).build(), uncommitted);
         sent = true;
       }
       ByteString prepared = slot.prepares.get(self);
@@ -643,7 +642,8 @@ public final class PbftOrderer {
     if (answered.add(kind + "/" + sn + "/" + from.value())) {
       return true;
     }
-    LOG.debug("{}: already answered {} for sn {} from {} in this period", logPrefix, kind, sn, from);
+    LOG.debug(
+        "{}: already answered {} for sn {} from {} in this period", logPrefix, kind, sn, from);
     return false;
   }
 

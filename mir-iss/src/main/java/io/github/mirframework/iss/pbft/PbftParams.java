@@ -77,8 +77,9 @@ public record PbftParams(
 
   /**
    * Mir's defaults for a proposal delay and segment length: every period equals {@code
-   * maxProposeDelay} (the vote retransmission period too), the SN timeout is 4 × {@code maxProposeDelay}, the segment timeout 2 × {@code
-   * segmentLength} × {@code maxProposeDelay}, and the buffers hold 32 MiB.
+   * maxProposeDelay} (the vote retransmission period too), the SN timeout is 4 × {@code
+   * maxProposeDelay}, the segment timeout 2 × {@code segmentLength} × {@code maxProposeDelay}, and
+   * the buffers hold 32 MiB.
    *
    * @throws IllegalArgumentException if {@code maxProposeDelay} is not positive or {@code
    *     segmentLength} is not positive

@@ -10,9 +10,9 @@ import io.github.mirframework.wal.WriteAheadLog;
 /**
  * A simulated WAL for tests that crashes its node right after a chosen append: it counts the
  * appends of a node over all its incarnations and, at append number {@link Counter#crashAt}, makes
- * the rest of that batch not durable (as if the process died in the middle of writing it) and
- * calls {@link Counter#onCrash}, which should schedule the crash of the node for the current
- * virtual time, i.e. before the node releases the follow-ups (the messages) of that batch.
+ * the rest of that batch not durable (as if the process died in the middle of writing it) and calls
+ * {@link Counter#onCrash}, which should schedule the crash of the node for the current virtual
+ * time, i.e. before the node releases the follow-ups (the messages) of that batch.
  */
 public final class CrashingWal implements PassiveModule, WriteAheadLog {
 

@@ -71,7 +71,9 @@ final class OrdererHost implements PassiveModule, OrdererContext {
     this.outFilter = outFilter;
   }
 
-  /** Appends {@code suffix} to the certificates this host makes (e.g. to tell incarnations apart). */
+  /**
+   * Appends {@code suffix} to the certificates this host makes (e.g. to tell incarnations apart).
+   */
   OrdererHost withCertSuffix(String suffix) {
     this.certSuffix = suffix;
     return this;

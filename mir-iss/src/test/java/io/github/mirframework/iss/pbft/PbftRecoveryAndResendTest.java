@@ -33,7 +33,6 @@ import io.github.mirframework.iss.pbft.pb.SignedViewChange;
 import io.github.mirframework.iss.pbft.pb.ViewChange;
 import io.github.mirframework.types.NodeId;
 import io.github.mirframework.types.SeqNr;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -190,15 +189,12 @@ class PbftRecoveryAndResendTest {
             .build();
     PbftMessage answer =
         PbftMessage.newBuilder().setCatchUpResponse(pp(4, 0, C1).getPreprepare()).build();
-    assertThat(only(n.receive(N3, req), Send.class))
-        .containsExactly(new Send(answer, List.of(N3)));
+    assertThat(only(n.receive(N3, req), Send.class)).containsExactly(new Send(answer, List.of(N3)));
     for (int i = 0; i < 100; i++) {
       assertThat(only(n.receive(N3, req), Send.class)).isEmpty();
     }
-    assertThat(only(n.receive(N2, req), Send.class))
-        .containsExactly(new Send(answer, List.of(N2)));
+    assertThat(only(n.receive(N2, req), Send.class)).containsExactly(new Send(answer, List.of(N2)));
     n.apply(TICK);
-    assertThat(only(n.receive(N3, req), Send.class))
-        .containsExactly(new Send(answer, List.of(N3)));
+    assertThat(only(n.receive(N3, req), Send.class)).containsExactly(new Send(answer, List.of(N3)));
   }
 }

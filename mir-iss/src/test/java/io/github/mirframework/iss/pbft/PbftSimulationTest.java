@@ -244,8 +244,8 @@ class PbftSimulationTest {
   }
 
   /**
-   * Seeds of the loss sweeps: 1..8 by default, 1..N with {@code -Dmir.sweep.seeds=N} (e.g. 200),
-   * or the single seed of {@code -Dmir.sim.seed}.
+   * Seeds of the loss sweeps: 1..8 by default, 1..N with {@code -Dmir.sweep.seeds=N} (e.g. 200), or
+   * the single seed of {@code -Dmir.sim.seed}.
    */
   static LongStream sweepSeeds() {
     String one = System.getProperty("mir.sim.seed");
@@ -259,8 +259,8 @@ class PbftSimulationTest {
   /**
    * Liveness under steady loss with too few nodes: one node (a different one per seed, the leader
    * for every fourth seed) is crashed from the start and 10 % of all messages are lost for the
-   * whole run, with latencies of 1 to 20 ms reordering the rest. The three others need every one
-   * of their votes; without retransmission a slot could stall forever (Mir, and Mir-Java before).
+   * whole run, with latencies of 1 to 20 ms reordering the rest. The three others need every one of
+   * their votes; without retransmission a slot could stall forever (Mir, and Mir-Java before).
    * Every sequence number must be delivered, the same everywhere, within a bound.
    */
   @ParameterizedTest(name = "seed={0}")

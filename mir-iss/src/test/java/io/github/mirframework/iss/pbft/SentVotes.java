@@ -30,7 +30,10 @@ public final class SentVotes {
   private final List<String> conflicts = new ArrayList<>();
   private long recorded;
 
-  /** The transport {@code inner} of {@code node}, recording the orderer messages it is asked to send. */
+  /**
+   * The transport {@code inner} of {@code node}, recording the orderer messages it is asked to
+   * send.
+   */
   public PassiveModule capturing(NodeId node, PassiveModule inner) {
     return new PassiveModule() {
       @Override
