@@ -147,9 +147,8 @@ public final class PbftOrderer {
   private final Map<Long, SignedViewChange> ownViewChanges = new HashMap<>();
 
   // NewViews this node sent as primary and knows to be persisted (it received them back from
-  // itself,
-  // or replayed them from the WAL), by view: answered to members still waiting for them, and never
-  // replaced by another NewView for the same view.
+  // itself, or replayed them from the WAL), by view: answered to members still waiting for them,
+  // and never replaced by another NewView for the same view.
   private final Map<Long, NewView> persistedNewViews = new HashMap<>();
 
   // Retransmission: resend ticks so far, and the requests answered since the last tick (as
