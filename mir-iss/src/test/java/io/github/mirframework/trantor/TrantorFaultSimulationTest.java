@@ -126,7 +126,6 @@ class TrantorFaultSimulationTest {
     FaultRun run = new FaultRun(7, NET, VICTIM);
     Simulation sim = run.sim;
     run.submit(requests());
-    // About 2 epochs per second.
     sim.runFor(Duration.ofSeconds(8));
     long appends = run.counter.appends;
     int size = run.victimWalSize();
