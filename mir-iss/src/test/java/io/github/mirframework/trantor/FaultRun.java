@@ -85,6 +85,7 @@ final class FaultRun {
 
   FaultRun(long seed, NetworkModel network, NodeId victim) {
     this.victim = victim;
+    votes.persistedBeforeSent(victim, counter);
     StableCheckpoint genesis =
         Trantor.genesisCheckpoint(ByteString.EMPTY, TrantorSimulationTest.PARAMS);
     sim =

@@ -52,6 +52,7 @@ class PbftRestartSimulationTest {
     SentVotes votes = new SentVotes();
     CrashingWal.Counter counter = new CrashingWal.Counter();
     counter.crashAt = crashAt;
+    votes.persistedBeforeSent(victim, counter);
     int[] incarnation = {0};
     Simulation sim =
         Simulation.builder(seed)

@@ -23,11 +23,14 @@ import java.util.Optional;
  * and reports any later message of the same kind and key with other contents: a node that sent two
  * conflicting votes (for example before and after a crash). Preprepares inside a NewView count as
  * Preprepares of its primary. Feed it by wrapping each node's transport with {@link #capturing}.
+ * With {@link #persistedBeforeSent} it also reports messages a node sent before they were durable
+ * in its WAL.
  * Not thread-safe (for the single-threaded simulation).
  */
 public final class SentVotes {
   private final Map<String, ByteString> first = new HashMap<>();
   private final List<String> conflicts = new ArrayList<>();
+  private final Map<NodeId, CrashingWal.Counter> persistence = new HashMap<>();
   private long recorded;
 
   /**
@@ -58,8 +61,55 @@ public final class SentVotes {
     };
   }
 
+  /**
+   * Also checks that every Preprepare, Prepare, Commit, ViewChange and NewView that {@code node}
+   * sends was persisted before, according to {@code counter} (the node's {@link CrashingWal}).
+   */
+  public SentVotes persistedBeforeSent(NodeId node, CrashingWal.Counter counter) {
+    persistence.put(node, counter);
+    return this;
+  }
+
+  /**
+   * The keys of the votes in {@code m} of orderer {@code instance}, as "instance kind view [sn]"
+   * (a NewView: its own key and those of its Preprepares).
+   */
+  public static List<String> keys(String instance, PbftMessage m) {
+    String k = instance + " ";
+    return switch (m.getTypeCase()) {
+      case PREPREPARE -> List.of(ppKey(k, m.getPreprepare()));
+      case PREPARE ->
+          List.of(k + "Prepare v" + m.getPrepare().getView() + " sn" + m.getPrepare().getSn());
+      case COMMIT ->
+          List.of(k + "Commit v" + m.getCommit().getView() + " sn" + m.getCommit().getSn());
+      case SIGNED_VIEW_CHANGE ->
+          List.of(k + "ViewChange v" + m.getSignedViewChange().getViewChange().getView());
+      case NEW_VIEW -> {
+        List<String> out = new ArrayList<>();
+        out.add(k + "NewView v" + m.getNewView().getView());
+        for (Preprepare pp : m.getNewView().getPrepreparesList()) {
+          out.add(ppKey(k, pp));
+        }
+        yield out;
+      }
+      default -> List.of();
+    };
+  }
+
+  private static String ppKey(String k, Preprepare pp) {
+    return k + "Preprepare v" + pp.getView() + " sn" + pp.getSn();
+  }
+
   /** Records message {@code m} sent by {@code node} from orderer {@code instance}. */
   public void sent(NodeId node, String instance, PbftMessage m) {
+    CrashingWal.Counter c = persistence.get(node);
+    if (c != null) {
+      for (String key : keys(instance, m)) {
+        if (!c.persisted.contains(key)) {
+          conflicts.add("node " + node + " sent " + key + " before persisting it");
+        }
+      }
+    }
     String k = node + " " + instance + " ";
     switch (m.getTypeCase()) {
       case PREPREPARE -> preprepare(k, m.getPreprepare());
