@@ -91,7 +91,8 @@ public final class CrashingWal implements PassiveModule, WriteAheadLog {
   private void record(String instance, PbftEvent e) {
     PbftMessage m =
         switch (e.getTypeCase()) {
-          case PERSIST_PREPREPARE -> PbftMessage.newBuilder().setPreprepare(e.getPersistPreprepare()).build();
+          case PERSIST_PREPREPARE ->
+              PbftMessage.newBuilder().setPreprepare(e.getPersistPreprepare()).build();
           case PERSIST_PREPARE ->
               PbftMessage.newBuilder()
                   .setPrepare(
@@ -103,7 +104,8 @@ public final class CrashingWal implements PassiveModule, WriteAheadLog {
           case PERSIST_COMMIT -> PbftMessage.newBuilder().setCommit(e.getPersistCommit()).build();
           case PERSIST_SIGNED_VIEW_CHANGE ->
               PbftMessage.newBuilder().setSignedViewChange(e.getPersistSignedViewChange()).build();
-          case PERSIST_NEW_VIEW -> PbftMessage.newBuilder().setNewView(e.getPersistNewView()).build();
+          case PERSIST_NEW_VIEW ->
+              PbftMessage.newBuilder().setNewView(e.getPersistNewView()).build();
           default -> null;
         };
     if (m != null) {

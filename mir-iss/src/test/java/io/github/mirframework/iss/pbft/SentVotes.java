@@ -24,8 +24,7 @@ import java.util.Optional;
  * conflicting votes (for example before and after a crash). Preprepares inside a NewView count as
  * Preprepares of its primary. Feed it by wrapping each node's transport with {@link #capturing}.
  * With {@link #persistedBeforeSent} it also reports messages a node sent before they were durable
- * in its WAL.
- * Not thread-safe (for the single-threaded simulation).
+ * in its WAL. Not thread-safe (for the single-threaded simulation).
  */
 public final class SentVotes {
   private final Map<String, ByteString> first = new HashMap<>();
@@ -71,8 +70,8 @@ public final class SentVotes {
   }
 
   /**
-   * The keys of the votes in {@code m} of orderer {@code instance}, as "instance kind view [sn]"
-   * (a NewView: its own key and those of its Preprepares).
+   * The keys of the votes in {@code m} of orderer {@code instance}, as "instance kind view [sn]" (a
+   * NewView: its own key and those of its Preprepares).
    */
   public static List<String> keys(String instance, PbftMessage m) {
     String k = instance + " ";
