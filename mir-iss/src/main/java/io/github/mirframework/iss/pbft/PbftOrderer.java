@@ -32,6 +32,7 @@ import io.github.mirframework.types.NodeId;
 import io.github.mirframework.types.SeqNr;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -461,7 +462,8 @@ public final class PbftOrderer {
       slot.preprepare = pp;
     }
     slot.ownPreprepare = true;
-    proposalsMade = Math.max(proposalsMade, segment.seqNrs().indexOf(SeqNr.of(pp.getSn())) + 1);
+    int index = Collections.binarySearch(segment.seqNrs(), SeqNr.of(pp.getSn()));
+    proposalsMade = Math.max(proposalsMade, index + 1);
   }
 
   // This node preprepared pp with digest d and sent <Prepare | sn, v, d>.
@@ -521,8 +523,9 @@ public final class PbftOrderer {
 
   /**
    * Init after WAL replay: rearms the timers of the restored view, resends the persisted ViewChange
-   * or votes of that view, re-applies the own NewView and re-hashes own proposals not yet
-   * preprepared, and lets a leader go on proposing after its last persisted proposal.
+   * (the persisted votes follow with the resend tick), re-applies the own NewView and re-hashes own
+   * proposals not yet preprepared, and lets a leader go on proposing after its last persisted
+   * proposal.
    */
   private void resumeAfterRestart() {
     LOG.info("{}: resuming after a restart in view {}", logPrefix, view);
@@ -550,7 +553,8 @@ public final class PbftOrderer {
             PbftHashOrigin.newBuilder().setPreprepare(slot.preprepare).build());
       }
     }
-    resendVotes(true);
+    // The persisted votes go out again with the resend tick, one period from now (not all at
+    // once here: a restart from a long WAL stays fast).
     if (self.equals(segment.leader()) && view == 0) {
       ctx.timerDelay(
           params.maxProposeDelay(),
@@ -565,7 +569,7 @@ public final class PbftOrderer {
   private void onResendTick() {
     tick++;
     answered.clear();
-    resendVotes(false);
+    resendVotes();
     Map.Entry<Long, ViewChanges.State> pending = latestPendingState();
     if (pending != null && pending.getKey() == view) {
       requestMissingPreprepares(pending.getValue());
@@ -580,7 +584,7 @@ public final class PbftOrderer {
    * whose Commit for the slot has not arrived (a node that committed has them); the Commit goes to
    * every other member: only this node's Done tells that they no longer need it.
    */
-  private void resendVotes(boolean all) {
+  private void resendVotes() {
     if (!initialized || inViewChange || checkpoint.stable()) {
       return;
     }
@@ -588,7 +592,7 @@ public final class PbftOrderer {
     for (Map.Entry<SeqNr, Slot> e : currentSlots().entrySet()) {
       SeqNr sn = e.getKey();
       Slot slot = e.getValue();
-      if (!all && slot.sentTick > tick - 2) {
+      if (slot.sentTick > tick - 2) {
         continue;
       }
       List<NodeId> others = new ArrayList<>(segment.n() - 1);

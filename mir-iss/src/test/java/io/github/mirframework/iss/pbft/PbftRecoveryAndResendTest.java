@@ -73,10 +73,13 @@ class PbftRecoveryAndResendTest {
     Node leader = new Node(N0);
     leader.o.apply(proposalEntry(0, C1));
     List<Action> out = leader.apply(PbftEvents.init());
-    // The persisted proposal goes out again, is hashed and voted for (persisted first).
-    assertThat(only(out, Send.class)).contains(new Send(pp(0, 0, C1), List.of(N1, N2, N3)));
+    // The persisted proposal is hashed and voted for (persisted first), and goes out again with
+    // the resend tick, a whole period later.
     assertThat(only(out, Hash.class)).hasSize(1);
-    assertThat(only(out, Send.class)).contains(new Send(prepare(0, 0, d(0, C1)), NODES));
+    assertThat(only(out, Send.class)).containsExactly(new Send(prepare(0, 0, d(0, C1)), NODES));
+    assertThat(only(leader.apply(TICK), Send.class)).isEmpty();
+    assertThat(only(leader.apply(TICK), Send.class))
+        .containsExactly(new Send(pp(0, 0, C1), List.of(N1, N2, N3)));
     // The next proposal timeout is the one after the persisted proposal: sn 4 is next, not sn 0.
     assertThat(leader.apply(PbftEvent.newBuilder().setProposeTimeout(1).build())).isEmpty();
     assertThat(leader.apply(PbftEvent.newBuilder().setProposeTimeout(2).build()))
@@ -91,8 +94,9 @@ class PbftRecoveryAndResendTest {
     ByteString d = d(4, C1);
     n.o.apply(prepareEntry(4, 0, C1));
     n.o.apply(commitEntry(4, 0, d));
-    List<Action> out = n.apply(PbftEvents.init());
-    assertThat(only(out, Send.class))
+    assertThat(only(n.apply(PbftEvents.init()), Send.class)).isEmpty();
+    n.apply(TICK);
+    assertThat(only(n.apply(TICK), Send.class))
         .containsExactly(
             new Send(prepare(4, 0, d), OTHERS_OF_N1), new Send(commit(4, 0, d), OTHERS_OF_N1));
     // An equivocating leader's other proposal for sn 4 gets no vote.
