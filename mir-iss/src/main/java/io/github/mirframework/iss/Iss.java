@@ -39,6 +39,7 @@ import io.github.mirframework.iss.pb.CheckpointHashOrigin;
 import io.github.mirframework.iss.pb.CheckpointSigVerOrigin;
 import io.github.mirframework.iss.pb.LogEntryHashOrigin;
 import io.github.mirframework.iss.pb.NewConfig;
+import io.github.mirframework.iss.pb.PersistedCheckpoint;
 import io.github.mirframework.iss.pb.PushCheckpoint;
 import io.github.mirframework.iss.pb.SbEvent;
 import io.github.mirframework.iss.pb.SbHashOrigin;
@@ -108,6 +109,15 @@ import org.slf4j.LoggerFactory;
  * the epoch's nodes from the checkpoint (Mir took its own stale ones); a node that a
  * reconfiguration removed from an epoch runs no orderers in it (Mir ran them anyway); orderer
  * events carry typed origins ({@code SbHashOrigin} ...) rather than Mir's origin union.
+ *
+ * <p><b>Crash recovery.</b> Every stable checkpoint is appended to the WAL (retention index: its
+ * epoch), and the WAL is truncated below the oldest retained epoch, so it holds the latest stable
+ * checkpoint and the orderers' entries of the epochs from there on. A restarted node replays its
+ * WAL before Init: it starts from the latest persisted stable checkpoint (restoring the application
+ * from it) instead of the one it was created with, and hands each orderer the entries it appended
+ * before the crash, in order, before the orderer's Init (see {@link PbftOrderer#apply}) — for the
+ * orderers of later epochs when the node reaches them again. It then rejoins by re-running the
+ * protocol from that checkpoint, or by state transfer if the others pruned those epochs meanwhile.
  *
  * <p>Not thread-safe; a passive module, called by one thread at a time.
  */
@@ -446,6 +456,13 @@ public final class Iss implements PassiveModule {
   private final ContextStore<CertRequest> certRequests = new ContextStore<>();
   private long rejected;
 
+  // Crash recovery: whether Init has been applied (WAL entries come before it), the newest stable
+  // checkpoint replayed from the WAL, and the replayed orderer entries by epoch and instance, kept
+  // until the orderer is created.
+  private boolean initialized;
+  private StableCheckpoint replayedCheckpoint;
+  private final TreeMap<Long, Map<Long, List<PbftEvent>>> replayedEntries = new TreeMap<>();
+
   /**
    * Creates ISS for node {@code self}, starting from {@code startingCheckpoint} (for a new system,
    * {@link #genesisCheckpoint}).
@@ -504,6 +521,8 @@ public final class Iss implements PassiveModule {
     dsl.upon(EpochProgress.class, this::onEpochProgress);
     // upon event <checkpoint, StableCheckpoint | sc> do deliver, prune, start pushing
     dsl.upon(StableCheckpoint.class, this::onStableCheckpoint);
+    // upon WAL replay of a stable checkpoint do remember the newest one
+    dsl.upon(PersistedCheckpoint.class, this::onPersistedCheckpoint);
     // upon every CatchUpTimerPeriod do push the stable checkpoint to lagging members
     dsl.upon(PushCheckpoint.class, p -> onPushCheckpoint());
     // upon event <net, Deliver | p, [SB, e, i, m]> do route to orderer i of epoch e
@@ -597,6 +616,16 @@ public final class Iss implements PassiveModule {
   // Handlers
 
   private void onInit() {
+    initialized = true;
+    if (replayedCheckpoint != null && replayedCheckpoint.getSn() > lastStableCheckpoint.getSn()) {
+      LOG.info(
+          "{}: restarting from the stable checkpoint of epoch {} at sn {} in the WAL",
+          self,
+          StableCheckpoints.epoch(replayedCheckpoint),
+          replayedCheckpoint.getSn());
+      resetTo(replayedCheckpoint);
+    }
+    replayedCheckpoint = null;
     bootstrapAvailability();
     initOrderers();
     dsl.emit(
@@ -610,7 +639,14 @@ public final class Iss implements PassiveModule {
           PERSIST_COMMIT,
           PERSIST_SIGNED_VIEW_CHANGE,
           PERSIST_NEW_VIEW -> {
-        // WAL entries replayed at start-up: ignored, as in Mir (no crash recovery of orderers).
+        // WAL entries, replayed at start-up: kept for the orderer, applied before its Init.
+        if (initialized) {
+          throw new IllegalStateException("orderer WAL entry applied after Init");
+        }
+        replayedEntries
+            .computeIfAbsent(ev.getEpoch(), k -> new HashMap<>())
+            .computeIfAbsent(ev.getInstance(), k -> new ArrayList<>())
+            .add(ev.getEvent());
         return;
       }
       default -> {}
@@ -752,6 +788,25 @@ public final class Iss implements PassiveModule {
     nodeEpochMap.merge(node, p.getEpoch(), Math::max);
   }
 
+  private void onPersistedCheckpoint(PersistedCheckpoint p) {
+    if (initialized) {
+      throw new IllegalStateException("persisted checkpoint applied after Init");
+    }
+    StableCheckpoint sc = p.getCheckpoint();
+    if (replayedCheckpoint == null || sc.getSn() > replayedCheckpoint.getSn()) {
+      replayedCheckpoint = sc;
+    }
+  }
+
+  /** Appends {@code sc} to the WAL, so that a restart begins there. */
+  private void persistCheckpoint(StableCheckpoint sc) {
+    dsl.emit(
+        Events.walAppend(
+            config.wal(),
+            Event.of(config.self(), PersistedCheckpoint.newBuilder().setCheckpoint(sc).build()),
+            RetentionIndex.of(StableCheckpoints.epoch(sc).value())));
+  }
+
   // upon event <checkpoint, StableCheckpoint | sc> such that sc.sn > last.sn do
   private void onStableCheckpoint(StableCheckpoint sc) {
     if (sc.getSn() <= lastStableCheckpoint.getSn()) {
@@ -764,6 +819,7 @@ public final class Iss implements PassiveModule {
         StableCheckpoints.epoch(sc),
         sc.getSn());
     lastStableCheckpoint = sc;
+    persistCheckpoint(sc);
     dsl.emit(CheckpointEvents.stableCheckpoint(config.app(), sc));
     processCommitted();
     prune(StableCheckpoints.epoch(sc).value() - params.retainedEpochs());
@@ -925,6 +981,16 @@ public final class Iss implements PassiveModule {
         self,
         StableCheckpoints.epoch(sc),
         sc.getSn());
+    resetTo(sc);
+    bootstrapAvailability();
+    persistCheckpoint(sc);
+    dsl.emit(config.app(), AppRestoreState.newBuilder().setCheckpoint(sc).build());
+    initOrderers();
+    applyBufferedMessages();
+  }
+
+  /** Drops the epochs and the commit log and starts over at {@code sc}, emitting nothing. */
+  private void resetTo(StableCheckpoint sc) {
     epochs.clear();
     commitLog.clear();
     unhashedLogEntries.clear();
@@ -942,11 +1008,7 @@ public final class Iss implements PassiveModule {
         params.leaderPolicy().reconfigure(nodeIds));
     memberships = new ArrayList<>(ms.subList(0, ms.size() - 1));
     nextNewMembership = ms.get(ms.size() - 1);
-    bootstrapAvailability();
     lastStableCheckpoint = sc;
-    dsl.emit(config.app(), AppRestoreState.newBuilder().setCheckpoint(sc).build());
-    initOrderers();
-    applyBufferedMessages();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -982,7 +1044,16 @@ public final class Iss implements PassiveModule {
   }
 
   private void initOrderers() {
-    for (PbftOrderer o : epoch.orderers) {
+    // Entries of epochs before this one are covered by the checkpoint it starts from.
+    replayedEntries.headMap(epoch.nr.value()).clear();
+    Map<Long, List<PbftEvent>> replayed = replayedEntries.remove(epoch.nr.value());
+    for (int i = 0; i < epoch.orderers.size(); i++) {
+      PbftOrderer o = epoch.orderers.get(i);
+      if (replayed != null) {
+        for (PbftEvent entry : replayed.getOrDefault((long) i, List.of())) {
+          o.apply(entry);
+        }
+      }
       o.apply(PbftEvents.init());
     }
   }

@@ -12,6 +12,7 @@ import io.github.mirframework.iss.pb.DeliverCert;
 import io.github.mirframework.iss.pb.LogEntryHashOrigin;
 import io.github.mirframework.iss.pb.NewConfig;
 import io.github.mirframework.iss.pb.NewEpoch;
+import io.github.mirframework.iss.pb.PersistedCheckpoint;
 import io.github.mirframework.iss.pb.PushCheckpoint;
 import io.github.mirframework.iss.pb.SbEvent;
 import io.github.mirframework.iss.pb.SbHashOrigin;
@@ -75,6 +76,7 @@ public final class IssEvents {
         StableCheckpointMessage.getDefaultInstance(),
         SbEvent.getDefaultInstance(),
         PushCheckpoint.getDefaultInstance(),
+        PersistedCheckpoint.getDefaultInstance(),
         SbHashOrigin.getDefaultInstance(),
         SbSignOrigin.getDefaultInstance(),
         SbSigVerOrigin.getDefaultInstance(),

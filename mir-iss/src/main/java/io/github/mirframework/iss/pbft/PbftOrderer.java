@@ -18,6 +18,7 @@ import io.github.mirframework.iss.pbft.pb.PbftSigVerOrigin;
 import io.github.mirframework.iss.pbft.pb.PbftSignOrigin;
 import io.github.mirframework.iss.pbft.pb.PbftSignResult;
 import io.github.mirframework.iss.pbft.pb.Prepare;
+import io.github.mirframework.iss.pbft.pb.PrepareEntry;
 import io.github.mirframework.iss.pbft.pb.Preprepare;
 import io.github.mirframework.iss.pbft.pb.PreprepareRequest;
 import io.github.mirframework.iss.pbft.pb.QSetEntry;
@@ -31,6 +32,7 @@ import io.github.mirframework.types.NodeId;
 import io.github.mirframework.types.SeqNr;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -145,6 +147,20 @@ public final class PbftOrderer {
   // This node's signed ViewChange, per target view, for resending.
   private final Map<Long, SignedViewChange> ownViewChanges = new HashMap<>();
 
+  // NewViews this node sent as primary and knows to be persisted (it received them back from
+  // itself, or replayed them from the WAL), by view: answered to members still waiting for them,
+  // and never replaced by another NewView for the same view.
+  private final Map<Long, NewView> persistedNewViews = new HashMap<>();
+
+  // Retransmission: resend ticks so far, and the requests answered since the last tick (as
+  // "type/sn/sender"), so that each member gets at most one answer per request kind and slot per
+  // resend period, whatever it sends.
+  private long tick;
+  private final Set<String> answered = new HashSet<>();
+
+  // Whether WAL entries were applied before Init (a restart).
+  private boolean restored;
+
   private long rejected;
   private int delivered;
 
@@ -210,9 +226,14 @@ public final class PbftOrderer {
   /**
    * Applies one event to the orderer; its reactions go to the {@link OrdererContext}.
    *
+   * <p>WAL entries (the {@code persist_*} cases, which the orderer itself appends before it sends
+   * the corresponding message) are applied only before Init, when a restarted node replays its WAL,
+   * in the order they were appended: they restore what this node proposed, voted for and signed, so
+   * that it never sends a message conflicting with one it sent before the crash.
+   *
    * @throws IllegalArgumentException if a local event (anything but a received message) is
-   *     malformed
-   * @throws IllegalStateException if Init is applied twice
+   *     malformed, including a WAL entry inconsistent with the earlier ones
+   * @throws IllegalStateException if Init is applied twice, or a WAL entry after Init
    */
   public void apply(PbftEvent event) {
     switch (event.getTypeCase()) {
@@ -229,8 +250,7 @@ public final class PbftOrderer {
           PERSIST_COMMIT,
           PERSIST_SIGNED_VIEW_CHANGE,
           PERSIST_NEW_VIEW ->
-          // As in Mir, WAL entries are not used for recovery yet.
-          LOG.debug("{}: ignoring WAL entry {}", logPrefix, event.getTypeCase());
+          restore(event);
       case PROPOSE_TIMEOUT -> onProposeTimeout(event.getProposeTimeout());
       case VIEW_CHANGE_SN_TIMEOUT -> onViewChangeSnTimeout(event.getViewChangeSnTimeout());
       case VIEW_CHANGE_SEG_TIMEOUT -> onViewChangeSegmentTimeout(event.getViewChangeSegTimeout());
@@ -238,6 +258,7 @@ public final class PbftOrderer {
       case RESEND_DONE -> onResendDone();
       case CATCH_UP_START -> onCatchUpStart();
       case CATCH_UP_TICK -> sendCatchUpRequests();
+      case RESEND_TICK -> onResendTick();
       case TYPE_NOT_SET -> throw new IllegalArgumentException(logPrefix + ": empty PbftEvent");
     }
   }
@@ -336,6 +357,10 @@ public final class PbftOrderer {
     }
     view = v;
     viewChangeStates.headMap(v).clear();
+    armViewChangeTimers(v);
+  }
+
+  private void armViewChangeTimers(long v) {
     ctx.timerDelay(
         timeout(params.viewChangeSnTimeout(), v),
         PbftEvent.newBuilder()
@@ -367,13 +392,262 @@ public final class PbftOrderer {
   // Good case
 
   // upon event <Init> do initView(0); start the proposal timer
+  // (after a restart: resume the restored view, resend what was persisted)
   private void onInit() {
     if (initialized) {
       throw new IllegalStateException(logPrefix + ": initialized twice");
     }
     initialized = true;
-    initView(0);
-    ctx.timerDelay(params.maxProposeDelay(), PbftEvent.newBuilder().setProposeTimeout(1).build());
+    if (!restored) {
+      initView(0);
+      ctx.timerDelay(params.maxProposeDelay(), PbftEvent.newBuilder().setProposeTimeout(1).build());
+    } else {
+      resumeAfterRestart();
+    }
+    ctx.timerRepeat(params.voteResendPeriod(), PbftEvent.newBuilder().setResendTick(true).build());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Crash recovery: WAL entries replayed before Init
+
+  private void restore(PbftEvent entry) {
+    if (initialized) {
+      throw new IllegalStateException(
+          logPrefix + ": WAL entry " + entry.getTypeCase() + " applied after Init");
+    }
+    restored = true;
+    switch (entry.getTypeCase()) {
+      case PERSIST_PREPREPARE -> restoreProposal(entry.getPersistPreprepare());
+      case PERSIST_PREPARE -> restorePrepare(entry.getPersistPrepare());
+      case PERSIST_COMMIT -> restoreCommit(entry.getPersistCommit());
+      case PERSIST_SIGNED_VIEW_CHANGE -> restoreViewChange(entry.getPersistSignedViewChange());
+      case PERSIST_NEW_VIEW -> restoreNewView(entry.getPersistNewView());
+      default -> throw new IllegalArgumentException(logPrefix + ": not a WAL entry");
+    }
+  }
+
+  /**
+   * The slot of {@code sn} in view {@code v} while replaying: a view above the current one becomes
+   * the current one (this node had entered it, or started changing to it).
+   */
+  private Slot restoredSlot(long v, long sn, String what) {
+    if (!segment.containsRaw(sn) || v < 0) {
+      throw new IllegalArgumentException(
+          logPrefix + ": WAL entry " + what + " for sn " + sn + " view " + v + " is not ours");
+    }
+    if (v > view) {
+      createSlots(v);
+      view = v;
+      inViewChange = false;
+    }
+    TreeMap<SeqNr, Slot> viewSlots = slots.get(v);
+    if (viewSlots == null) {
+      // A view below the current one that this node skipped (no entry made it the current one).
+      viewSlots = new TreeMap<>();
+      for (SeqNr s : segment.seqNrs()) {
+        viewSlots.put(s, new Slot());
+      }
+      slots.put(v, viewSlots);
+    }
+    return viewSlots.get(SeqNr.of(sn));
+  }
+
+  // This node, leader of the segment, proposed pp in view 0.
+  private void restoreProposal(Preprepare pp) {
+    if (pp.getView() != 0 || !self.equals(segment.leader())) {
+      throw new IllegalArgumentException(logPrefix + ": WAL holds a proposal of another node");
+    }
+    Slot slot = restoredSlot(0, pp.getSn(), "Preprepare");
+    if (slot.preprepare == null) {
+      slot.preprepare = pp;
+    }
+    slot.ownPreprepare = true;
+    int index = Collections.binarySearch(segment.seqNrs(), SeqNr.of(pp.getSn()));
+    proposalsMade = Math.max(proposalsMade, index + 1);
+  }
+
+  // This node preprepared pp with digest d and sent <Prepare | sn, v, d>.
+  private void restorePrepare(PrepareEntry e) {
+    Preprepare pp = e.getPreprepare();
+    Slot slot = restoredSlot(pp.getView(), pp.getSn(), "Prepare");
+    if (slot.preprepared && !slot.digest.equals(e.getDigest())) {
+      throw new IllegalArgumentException(
+          logPrefix + ": WAL holds two Prepares for sn " + pp.getSn() + " in view " + pp.getView());
+    }
+    slot.preprepare = pp;
+    slot.digest = e.getDigest();
+    slot.preprepared = true;
+    slot.prepares.put(self, e.getDigest());
+    // Persisted as this node's own proposal (the Preprepare entry, or its NewView) if it is the
+    // primary of that view: a correct primary prepares only its own Preprepares.
+    slot.ownPreprepare = self.equals(segment.primary(pp.getView()));
+  }
+
+  // This node prepared (sn, v, d) and sent <Commit | sn, v, d>.
+  private void restoreCommit(Commit c) {
+    Slot slot = restoredSlot(c.getView(), c.getSn(), "Commit");
+    if (!slot.preprepared || !slot.digest.equals(c.getDigest())) {
+      throw new IllegalArgumentException(
+          logPrefix + ": WAL holds a Commit for sn " + c.getSn() + " without its Prepare");
+    }
+    slot.prepared = true;
+    slot.commits.put(self, c.getDigest());
+  }
+
+  // This node signed and sent a ViewChange to view v.
+  private void restoreViewChange(SignedViewChange svc) {
+    long v = svc.getViewChange().getView();
+    if (v > view) {
+      createSlots(v);
+      view = v;
+      inViewChange = true;
+    }
+    ownViewChanges.put(v, svc);
+  }
+
+  // This node, primary of v, sent the NewView nv: it enters v as soon as it restarts.
+  private void restoreNewView(NewView nv) {
+    long v = nv.getView();
+    if (!self.equals(segment.primary(v))) {
+      throw new IllegalArgumentException(logPrefix + ": WAL holds a NewView of another node");
+    }
+    persistedNewViews.put(v, nv);
+    if (v > view || (v == view && inViewChange)) {
+      if (v > view) {
+        createSlots(v);
+        view = v;
+      }
+      inViewChange = false;
+    }
+  }
+
+  /**
+   * Init after WAL replay: rearms the timers of the restored view, resends the persisted ViewChange
+   * (the persisted votes follow with the resend tick), re-applies the own NewView and re-hashes own
+   * proposals not yet preprepared, and lets a leader go on proposing after its last persisted
+   * proposal.
+   */
+  private void resumeAfterRestart() {
+    LOG.info("{}: resuming after a restart in view {}", logPrefix, view);
+    armViewChangeTimers(view);
+    if (inViewChange) {
+      SignedViewChange svc = ownViewChanges.get(view);
+      if (svc != null) {
+        onResendViewChange(view);
+        ctx.timerRepeat(
+            params.viewChangeResendPeriod(),
+            PbftEvent.newBuilder().setResendViewChange(view).build());
+      }
+      return;
+    }
+    NewView nv = persistedNewViews.get(view);
+    if (nv != null) {
+      for (Preprepare pp : nv.getPrepreparesList()) {
+        onPreprepare(pp, self, PbftMessage.newBuilder().setPreprepare(pp).build());
+      }
+    }
+    for (Slot slot : currentSlots().values()) {
+      if (slot.preprepare != null && !slot.preprepared && slot.preprepare.getView() == view) {
+        ctx.hashRequest(
+            List.of(PbftData.preprepareHashData(slot.preprepare)),
+            PbftHashOrigin.newBuilder().setPreprepare(slot.preprepare).build());
+      }
+    }
+    // The persisted votes go out again with the resend tick, one period from now (not all at
+    // once here: a restart from a long WAL stays fast).
+    if (self.equals(segment.leader()) && view == 0) {
+      ctx.timerDelay(
+          params.maxProposeDelay(),
+          PbftEvent.newBuilder().setProposeTimeout(proposalsMade + 1L).build());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Retransmission
+
+  // upon resend tick: resend own votes at least one period old; re-request missing Preprepares
+  private void onResendTick() {
+    tick++;
+    answered.clear();
+    resendVotes();
+    Map.Entry<Long, ViewChanges.State> pending = latestPendingState();
+    if (pending != null && pending.getKey() == view) {
+      requestMissingPreprepares(pending.getValue());
+    }
+  }
+
+  /**
+   * Resends this node's Preprepare (as primary), Prepare and Commit of the current view for every
+   * slot, unless the segment is stable here. Only messages this node knows to be persisted are
+   * resent: those it received back from itself (it sends each of them to itself too, as a follow-up
+   * of its WAL append) or replayed from its WAL. The Preprepare and Prepare go only to members
+   * whose Commit for the slot has not arrived (a node that committed has them); the Commit goes to
+   * every other member: only this node's Done tells that they no longer need it.
+   */
+  private void resendVotes() {
+    if (!initialized || inViewChange || checkpoint.stable()) {
+      return;
+    }
+    boolean primary = self.equals(segment.primary(view));
+    for (Map.Entry<SeqNr, Slot> e : currentSlots().entrySet()) {
+      SeqNr sn = e.getKey();
+      Slot slot = e.getValue();
+      if (slot.sentTick > tick - 2) {
+        continue;
+      }
+      List<NodeId> others = new ArrayList<>(segment.n() - 1);
+      List<NodeId> uncommitted = new ArrayList<>(segment.n() - 1);
+      for (NodeId p : segment.membership()) {
+        if (!p.equals(self)) {
+          others.add(p);
+          if (!slot.commits.containsKey(p)) {
+            uncommitted.add(p);
+          }
+        }
+      }
+      boolean sent = false;
+      if (primary && slot.ownPreprepare && !uncommitted.isEmpty()) {
+        ctx.sendMessage(
+            PbftMessage.newBuilder().setPreprepare(slot.preprepare).build(), uncommitted);
+        sent = true;
+      }
+      ByteString prepared = slot.prepares.get(self);
+      if (prepared != null && !uncommitted.isEmpty()) {
+        ctx.sendMessage(
+            PbftMessage.newBuilder()
+                .setPrepare(
+                    Prepare.newBuilder().setSn(sn.value()).setView(view).setDigest(prepared))
+                .build(),
+            uncommitted);
+        sent = true;
+      }
+      ByteString committed = slot.commits.get(self);
+      if (committed != null && !others.isEmpty()) {
+        ctx.sendMessage(
+            PbftMessage.newBuilder()
+                .setCommit(Commit.newBuilder().setSn(sn.value()).setView(view).setDigest(committed))
+                .build(),
+            others);
+        sent = true;
+      }
+      if (sent) {
+        slot.sentTick = tick;
+      }
+    }
+  }
+
+  /**
+   * Whether a request of kind {@code kind} for {@code sn} from {@code from} may be answered now: at
+   * most once per resend period, so that a Byzantine member cannot make this node send more than
+   * one answer per slot and period, however many requests it sends.
+   */
+  private boolean mayAnswer(String kind, long sn, NodeId from) {
+    if (answered.add(kind + "/" + sn + "/" + from.value())) {
+      return true;
+    }
+    LOG.debug(
+        "{}: already answered {} for sn {} from {} in this period", logPrefix, kind, sn, from);
+    return false;
   }
 
   // upon proposal timeout k: if k is new and the leader can propose, request a certificate
@@ -394,7 +668,17 @@ public final class PbftOrderer {
         && !inViewChange
         && !certRequested
         && proposalsMade < segment.seqNrs().size()
-        && proposalTimeout > proposalsMade;
+        && proposalTimeout > proposalsMade
+        && nextProposalSlotFree();
+  }
+
+  /**
+   * Whether the slot of the next proposal has no Preprepare yet: a leader that restarted or lagged
+   * behind may have learned the slot's outcome by catch-up meanwhile (Mir proposed anyway).
+   */
+  private boolean nextProposalSlotFree() {
+    Slot next = currentSlots().get(segment.seqNrs().get(proposalsMade));
+    return next.preprepare == null && !next.committed;
   }
 
   // upon certificate c ready: if still in the view it was requested in, Preprepare(next sn, c)
@@ -404,8 +688,9 @@ public final class PbftOrderer {
       return;
     }
     certRequested = false;
-    if (certRequestedView != view || inViewChange) {
-      // The view moved on: the sequence number stays free and the next view change aborts it.
+    if (certRequestedView != view || inViewChange || !nextProposalSlotFree()) {
+      // The view moved on (the sequence number stays free and the next view change aborts it),
+      // or the slot was decided by catch-up meanwhile.
       LOG.debug("{}: dropping a certificate requested in view {}", logPrefix, certRequestedView);
       return;
     }
@@ -486,7 +771,7 @@ public final class PbftOrderer {
         return;
       }
       slot.preprepared = true;
-      sendPrepare(SeqNr.of(pp.getSn()), slot.digest);
+      sendPrepare(SeqNr.of(pp.getSn()), slot);
       advance(slot, SeqNr.of(pp.getSn()));
       return;
     }
@@ -495,6 +780,8 @@ public final class PbftOrderer {
       return;
     }
     slot.preprepare = pp;
+    // From itself as primary: sent as a follow-up of its WAL append (or from its own NewView).
+    slot.ownPreprepare = from.equals(self);
     ctx.hashRequest(
         List.of(PbftData.preprepareHashData(pp)),
         PbftHashOrigin.newBuilder().setPreprepare(pp).build());
@@ -512,15 +799,20 @@ public final class PbftOrderer {
     }
     slot.digest = digest;
     slot.preprepared = true;
-    sendPrepare(sn, digest);
+    sendPrepare(sn, slot);
     advance(slot, sn);
   }
 
-  private void sendPrepare(SeqNr sn, ByteString digest) {
+  private void sendPrepare(SeqNr sn, Slot slot) {
+    ByteString digest = slot.digest;
     Prepare prepare =
         Prepare.newBuilder().setSn(sn.value()).setView(view).setDigest(digest).build();
+    slot.sentTick = tick;
+    Preprepare pp = slot.preprepare;
     ctx.walAppend(
-        PbftEvent.newBuilder().setPersistPrepare(prepare).build(),
+        PbftEvent.newBuilder()
+            .setPersistPrepare(PrepareEntry.newBuilder().setPreprepare(pp).setDigest(digest))
+            .build(),
         c ->
             c.sendMessage(
                 PbftMessage.newBuilder().setPrepare(prepare).build(), segment.membership()));
@@ -561,6 +853,7 @@ public final class PbftOrderer {
     int q = segment.strongQuorum();
     if (!slot.prepared && slot.checkPrepared(q)) {
       slot.prepared = true;
+      slot.sentTick = tick;
       Commit commit =
           Commit.newBuilder().setSn(sn.value()).setView(view).setDigest(slot.digest).build();
       ctx.walAppend(
@@ -708,6 +1001,14 @@ public final class PbftOrderer {
       reject(from, "ViewChange", "this node is not the primary of view " + v);
       return;
     }
+    NewView sentNewView = persistedNewViews.get(v);
+    if (sentNewView != null) {
+      // The sender missed the NewView (lost, or it restarted): send it again, once per period.
+      if (mayAnswer("newview", v, from)) {
+        ctx.sendMessage(PbftMessage.newBuilder().setNewView(sentNewView).build(), List.of(from));
+      }
+      return;
+    }
     if (svc.getSignature().isEmpty() || svc.getSignature().size() > MAX_SIGNATURE_BYTES) {
       reject(from, "ViewChange", "malformed signature");
       return;
@@ -788,7 +1089,11 @@ public final class PbftOrderer {
       sendNewView(v, state);
       return;
     }
-    // Ask the nodes that preprepared them for the missing ones.
+    requestMissingPreprepares(state);
+  }
+
+  /** Asks the nodes that preprepared them for the Preprepares a pending NewView lacks. */
+  private void requestMissingPreprepares(ViewChanges.State state) {
     for (Map.Entry<SeqNr, ViewChanges.Decision> d : state.decisions.entrySet()) {
       if (!state.preprepares.containsKey(d.getKey())) {
         List<NodeId> to = new ArrayList<>(d.getValue().prepreparedBy());
@@ -822,7 +1127,7 @@ public final class PbftOrderer {
       return;
     }
     Preprepare pp = lookUpPreprepare(SeqNr.of(req.getSn()), req.getDigest());
-    if (pp != null) {
+    if (pp != null && mayAnswer("pp", req.getSn(), from)) {
       ctx.sendMessage(PbftMessage.newBuilder().setMissingPreprepare(pp).build(), List.of(from));
     }
   }
@@ -906,6 +1211,10 @@ public final class PbftOrderer {
     if (!from.equals(segment.primary(v))) {
       reject(from, "NewView", "sender is not the primary of view " + v);
       return;
+    }
+    if (from.equals(self)) {
+      // Sent as a follow-up of its WAL append: persisted.
+      persistedNewViews.put(v, nv);
     }
     if (!newViewWanted(v)) {
       LOG.debug("{}: ignoring NewView for view {} in view {}", logPrefix, v, view);
@@ -1140,7 +1449,7 @@ public final class PbftOrderer {
       return;
     }
     Preprepare pp = lookUpPreprepare(SeqNr.of(req.getSn()), req.getDigest());
-    if (pp != null) {
+    if (pp != null && mayAnswer("catchup", req.getSn(), from)) {
       ctx.sendMessage(PbftMessage.newBuilder().setCatchUpResponse(pp).build(), List.of(from));
     }
   }

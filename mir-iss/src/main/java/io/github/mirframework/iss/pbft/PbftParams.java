@@ -20,6 +20,10 @@ import java.util.Objects;
  * @param viewChangeResendPeriod the period of resending this node's ViewChange to the new primary
  * @param msgBufCapacity bytes of messages for future views kept per orderer, split evenly among the
  *     members; not negative
+ * @param voteResendPeriod the period of retransmission: until the segment is stable, a node resends
+ *     its Preprepares, Prepares and Commits of the current view that are at least one period old,
+ *     re-requests Preprepares a NewView still lacks, and answers each member's requests at most
+ *     once per period (Mir-Java's addition; Mir did not retransmit votes)
  */
 public record PbftParams(
     Duration maxProposeDelay,
@@ -28,7 +32,8 @@ public record PbftParams(
     Duration viewChangeSnTimeout,
     Duration viewChangeSegmentTimeout,
     Duration viewChangeResendPeriod,
-    int msgBufCapacity) {
+    int msgBufCapacity,
+    Duration voteResendPeriod) {
 
   /** Mir's default of {@code MsgBufCapacity}: 32 MiB. */
   public static final int DEFAULT_MSG_BUF_CAPACITY = 32 * 1024 * 1024;
@@ -44,12 +49,37 @@ public record PbftParams(
     if (msgBufCapacity < 0) {
       throw new IllegalArgumentException("msgBufCapacity must not be negative: " + msgBufCapacity);
     }
+    positive("voteResendPeriod", voteResendPeriod);
+  }
+
+  /**
+   * The parameters without an explicit retransmission period: votes are resent with {@code
+   * doneResendPeriod}.
+   */
+  public PbftParams(
+      Duration maxProposeDelay,
+      Duration doneResendPeriod,
+      Duration catchUpDelay,
+      Duration viewChangeSnTimeout,
+      Duration viewChangeSegmentTimeout,
+      Duration viewChangeResendPeriod,
+      int msgBufCapacity) {
+    this(
+        maxProposeDelay,
+        doneResendPeriod,
+        catchUpDelay,
+        viewChangeSnTimeout,
+        viewChangeSegmentTimeout,
+        viewChangeResendPeriod,
+        msgBufCapacity,
+        doneResendPeriod);
   }
 
   /**
    * Mir's defaults for a proposal delay and segment length: every period equals {@code
-   * maxProposeDelay}, the SN timeout is 4 × {@code maxProposeDelay}, the segment timeout 2 × {@code
-   * segmentLength} × {@code maxProposeDelay}, and the buffers hold 32 MiB.
+   * maxProposeDelay} (the vote retransmission period too), the SN timeout is 4 × {@code
+   * maxProposeDelay}, the segment timeout 2 × {@code segmentLength} × {@code maxProposeDelay}, and
+   * the buffers hold 32 MiB.
    *
    * @throws IllegalArgumentException if {@code maxProposeDelay} is not positive or {@code
    *     segmentLength} is not positive
@@ -83,7 +113,21 @@ public record PbftParams(
         viewChangeSnTimeout,
         viewChangeSegmentTimeout,
         viewChangeResendPeriod,
-        bytes);
+        bytes,
+        voteResendPeriod);
+  }
+
+  /** Returns a copy with another retransmission period. */
+  public PbftParams withVoteResendPeriod(Duration period) {
+    return new PbftParams(
+        maxProposeDelay,
+        doneResendPeriod,
+        catchUpDelay,
+        viewChangeSnTimeout,
+        viewChangeSegmentTimeout,
+        viewChangeResendPeriod,
+        msgBufCapacity,
+        period);
   }
 
   private static void notNegative(String name, Duration d) {

@@ -26,6 +26,18 @@ final class Slot {
   boolean prepared;
   boolean committed;
 
+  /**
+   * Whether {@link #preprepare} is this node's own, persisted proposal as the view's primary (it
+   * came back from itself, or from its WAL): only such a Preprepare is retransmitted.
+   */
+  boolean ownPreprepare;
+
+  /**
+   * The resend tick at which this node last sent (or resent) its own messages for the slot; votes
+   * are resent only once a whole resend period has passed since.
+   */
+  long sentTick;
+
   /** A fresh slot of a new view that keeps the outcome of {@code previous} if it was committed. */
   static Slot carriedOver(Slot previous, long view) {
     Slot s = new Slot();
@@ -64,6 +76,7 @@ final class Slot {
 
   /** Marks the slot committed with a Preprepare obtained by catch-up. */
   void catchUp(Preprepare p, ByteString d) {
+    ownPreprepare = ownPreprepare && p.equals(preprepare);
     preprepare = p;
     digest = d;
     preprepared = true;

@@ -57,6 +57,7 @@ final class OrdererHost implements PassiveModule, OrdererContext {
   private final UnaryOperator<List<Event>> outFilter;
   private EventList out;
   private int certs;
+  private String certSuffix = "";
 
   OrdererHost(NodeId self, Segment segment, PbftParams params) {
     this(self, segment, params, l -> l);
@@ -68,6 +69,14 @@ final class OrdererHost implements PassiveModule, OrdererContext {
     this.self = self;
     this.orderer = new PbftOrderer(self, segment, params, this);
     this.outFilter = outFilter;
+  }
+
+  /**
+   * Appends {@code suffix} to the certificates this host makes (e.g. to tell incarnations apart).
+   */
+  OrdererHost withCertSuffix(String suffix) {
+    this.certSuffix = suffix;
+    return this;
   }
 
   @Override
@@ -165,7 +174,8 @@ final class OrdererHost implements PassiveModule, OrdererContext {
     out.add(
         Event.of(
             SELF,
-            PbftEvents.certReady(ByteString.copyFromUtf8("cert " + certs + " of node " + self))));
+            PbftEvents.certReady(
+                ByteString.copyFromUtf8("cert " + certs + " of node " + self + certSuffix))));
   }
 
   @Override

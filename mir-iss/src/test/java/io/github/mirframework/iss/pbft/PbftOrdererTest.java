@@ -330,7 +330,8 @@ class PbftOrdererTest {
             new Delay(Duration.ofSeconds(4), snTimeout(0, 0)),
             new Delay(
                 Duration.ofSeconds(8), PbftEvent.newBuilder().setViewChangeSegTimeout(0).build()),
-            new Delay(Duration.ofSeconds(1), PbftEvent.newBuilder().setProposeTimeout(1).build()));
+            new Delay(Duration.ofSeconds(1), PbftEvent.newBuilder().setProposeTimeout(1).build()),
+            new Repeat(Duration.ofSeconds(1), PbftEvent.newBuilder().setResendTick(true).build()));
     assertThatThrownBy(() -> n.o.apply(PbftEvents.init()))
         .isInstanceOf(IllegalStateException.class);
   }
