@@ -15,12 +15,15 @@ import io.github.mirframework.event.EventList;
 import io.github.mirframework.iss.pb.AppRestoreState;
 import io.github.mirframework.iss.pb.DeliverCert;
 import io.github.mirframework.iss.pb.NewEpoch;
+import io.github.mirframework.mempool.MempoolEvents;
+import io.github.mirframework.mempool.SimpleMempool;
 import io.github.mirframework.module.PassiveModule;
 import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
 import io.github.mirframework.types.ReqNo;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -37,11 +40,14 @@ import org.slf4j.LoggerFactory;
  *       {@link NewOrderedBatch}; otherwise the transactions are requested from {@code
  *       availability/<epoch>} and become a {@code NewOrderedBatch} without the transactions already
  *       delivered (same client and request number).
- *   <li>{@code NewEpoch}: remembered, and passed on.
+ *   <li>{@code NewEpoch}: remembered, and passed on; in its turn the client progress is
+ *       garbage-collected and sent to the mempool ({@code mempool.NewEpoch}), which drops the
+ *       delivered requests and offers the others again (Mir's later versions).
  *   <li>{@code AppSnapshotRequest}: when its turn comes, the client progress is garbage-collected
  *       and sent to {@code checkpoint/<epoch>}, and the request is passed on.
  *   <li>{@code AppRestoreState}: the client progress is loaded from the checkpoint, everything
- *       still waiting is discarded, and the event is passed on at once.
+ *       still waiting is discarded, the mempool is told the checkpoint's epoch and progress, and
+ *       the event is passed on at once.
  *   <li>Any other event (e.g. a {@code StableCheckpoint}) is passed on in its turn.
  * </ul>
  *
@@ -66,9 +72,16 @@ public final class BatchFetcher implements PassiveModule {
    * @param checkpoint the checkpoint factory; client progress goes to its per-epoch submodule
    *     (default {@code "checkpoint"})
    * @param destination the application (default {@code "app"})
+   * @param mempool the mempool, told the client progress at the start of every epoch so that it
+   *     drops delivered requests and offers the others again (default {@code "mempool"}); {@code
+   *     null} for none
    */
   public record Config(
-      ModuleId self, ModuleId availability, ModuleId checkpoint, ModuleId destination) {
+      ModuleId self,
+      ModuleId availability,
+      ModuleId checkpoint,
+      ModuleId destination,
+      ModuleId mempool) {
     /** Checks that no ID is missing. */
     public Config {
       Objects.requireNonNull(self, "self");
@@ -77,10 +90,19 @@ public final class BatchFetcher implements PassiveModule {
       Objects.requireNonNull(destination, "destination");
     }
 
-    /** Mir's IDs. */
+    /** Mir's IDs, without a mempool to tell about epochs. */
+    public Config(ModuleId self, ModuleId availability, ModuleId checkpoint, ModuleId destination) {
+      this(self, availability, checkpoint, destination, null);
+    }
+
+    /** Mir's IDs, with the mempool {@code "mempool"} (Mir's later versions). */
     public static Config defaults() {
       return new Config(
-          DEFAULT_ID, MultisigCollector.DEFAULT_ID, ModuleId.of("checkpoint"), ModuleId.of("app"));
+          DEFAULT_ID,
+          MultisigCollector.DEFAULT_ID,
+          ModuleId.of("checkpoint"),
+          ModuleId.of("app"),
+          SimpleMempool.DEFAULT_ID);
     }
   }
 
@@ -125,7 +147,21 @@ public final class BatchFetcher implements PassiveModule {
         NewEpoch.class,
         ne -> {
           epoch = ne.getEpochNr();
-          enqueueForward(ne);
+          Slot slot = new Slot();
+          slot.output =
+              () -> {
+                List<Event> out = new ArrayList<>(2);
+                out.add(Event.of(config.destination(), ne));
+                if (config.mempool() != null) {
+                  progress.garbageCollect();
+                  out.add(
+                      MempoolEvents.newEpoch(
+                          config.mempool(), ne.getEpochNr(), progress.toProto()));
+                }
+                return out;
+              };
+          queue.add(slot);
+          flush();
         });
 
     // upon AppSnapshotRequest: in its turn, send the collected client progress to the checkpoint
@@ -187,6 +223,9 @@ public final class BatchFetcher implements PassiveModule {
       s.discarded = true;
     }
     queue.clear();
+    if (config.mempool() != null) {
+      dsl.emit(MempoolEvents.newEpoch(config.mempool(), epoch, progress.toProto()));
+    }
     dsl.emit(Event.of(config.destination(), r));
   }
 

@@ -5,8 +5,10 @@ import io.github.mirframework.checkpoint.pb.ClientProgress;
 import io.github.mirframework.checkpoint.pb.DeliveredReqs;
 import io.github.mirframework.checkpoint.pb.EpochConfig;
 import io.github.mirframework.checkpoint.pb.EpochData;
+import io.github.mirframework.checkpoint.pb.LeaderPolicy;
 import io.github.mirframework.checkpoint.pb.Membership;
 import io.github.mirframework.checkpoint.pb.StateSnapshot;
+import io.github.mirframework.checkpoint.pb.Suspicion;
 import io.github.mirframework.types.EpochNr;
 import io.github.mirframework.types.LittleEndian;
 import io.github.mirframework.types.SeqNr;
@@ -59,6 +61,33 @@ public final class SnapshotHashing {
     out.add(u64(config.getLength()));
     out.add(u64(config.getFirstSn()));
     out.addAll(membershipsForHash(config.getMembershipsList()));
+    if (config.hasLeaderPolicy()) {
+      out.addAll(leaderPolicyForHash(config.getLeaderPolicy()));
+    }
+    return out;
+  }
+
+  /**
+   * The chunks for a leader policy's state (beyond Mir, appended to the epoch configuration's only
+   * when present, so that configurations without one hash as in Mir): ["LEADER_POLICY", 0, then per
+   * node its ID and 0, then u64 of the number of suspicions, per suspicion node ID, 0 and u64
+   * epoch, then u64 of the leader limit].
+   */
+  public static List<ByteString> leaderPolicyForHash(LeaderPolicy p) {
+    List<ByteString> out = new ArrayList<>();
+    out.add(ByteString.copyFromUtf8("LEADER_POLICY"));
+    out.add(ZERO);
+    for (String n : p.getNodesList()) {
+      out.add(ByteString.copyFromUtf8(n));
+      out.add(ZERO);
+    }
+    out.add(u64(p.getSuspectedCount()));
+    for (Suspicion s : p.getSuspectedList()) {
+      out.add(ByteString.copyFromUtf8(s.getNode()));
+      out.add(ZERO);
+      out.add(u64(s.getEpoch()));
+    }
+    out.add(u64(Integer.toUnsignedLong(p.getMaxLeaders())));
     return out;
   }
 

@@ -2,9 +2,11 @@ package io.github.mirframework.checkpoint;
 
 import com.google.protobuf.ByteString;
 import io.github.mirframework.checkpoint.pb.EpochConfig;
+import io.github.mirframework.checkpoint.pb.LeaderPolicy;
 import io.github.mirframework.checkpoint.pb.Membership;
 import io.github.mirframework.checkpoint.pb.StableCheckpoint;
 import io.github.mirframework.checkpoint.pb.StateSnapshot;
+import io.github.mirframework.checkpoint.pb.Suspicion;
 import io.github.mirframework.clientprogress.ClientProgress;
 import io.github.mirframework.crypto.Crypto;
 import io.github.mirframework.crypto.CryptoEvents;
@@ -178,10 +180,57 @@ public final class StableCheckpoints {
         }
       }
     }
+    if (config.hasLeaderPolicy()) {
+      String lp = checkLeaderPolicy(config.getLeaderPolicy());
+      if (lp != null) {
+        return "leader policy: " + lp;
+      }
+    }
     String problem =
         ClientProgress.check(
             snapshot.getEpochData().getClientProgress(), ClientProgress.MAX_WINDOW);
     return problem == null ? null : "client progress: " + problem;
+  }
+
+  /**
+   * What is wrong with a leader policy's state, or null: it needs nodes (valid IDs, strictly
+   * sorted), suspicions of members only (strictly sorted by node) and a positive leader limit.
+   */
+  public static String checkLeaderPolicy(LeaderPolicy p) {
+    if (p.getNodesCount() == 0) {
+      return "no nodes";
+    }
+    if (p.getMaxLeaders() < 1) {
+      return "leader limit must be positive: " + Integer.toUnsignedString(p.getMaxLeaders());
+    }
+    Set<String> nodes = new HashSet<>();
+    String previous = null;
+    for (String n : p.getNodesList()) {
+      try {
+        NodeId.of(n);
+      } catch (IllegalArgumentException e) {
+        return "invalid node ID: " + e.getMessage();
+      }
+      if (previous != null && previous.compareTo(n) >= 0) {
+        return "nodes not strictly sorted at " + n;
+      }
+      nodes.add(n);
+      previous = n;
+    }
+    previous = null;
+    for (Suspicion s : p.getSuspectedList()) {
+      if (!nodes.contains(s.getNode())) {
+        return "suspected node " + s.getNode() + " is not a member";
+      }
+      if (previous != null && previous.compareTo(s.getNode()) >= 0) {
+        return "suspicions not strictly sorted at " + s.getNode();
+      }
+      if (s.getEpoch() < 0) {
+        return "suspicion epoch too large";
+      }
+      previous = s.getNode();
+    }
+    return null;
   }
 
   /**

@@ -21,6 +21,8 @@ final class EpochState {
   final List<NodeId> nodeIds;
   final Set<NodeId> nodeSet;
   final LeaderSelectionPolicy leaderPolicy;
+  // The policy's state when the epoch started (null for a stateless policy): goes into checkpoints.
+  final io.github.mirframework.checkpoint.pb.LeaderPolicy leaderPolicyAtStart;
   final List<Segment> segments = new ArrayList<>();
   final List<PbftOrderer> orderers = new ArrayList<>();
 
@@ -30,6 +32,7 @@ final class EpochState {
     this.nodeIds = List.copyOf(nodeIds);
     this.nodeSet = new TreeSet<>(nodeIds);
     this.leaderPolicy = leaderPolicy;
+    this.leaderPolicyAtStart = leaderPolicy.toProto();
   }
 
   /** The number of sequence numbers of the epoch: the sum of its segments' lengths. */

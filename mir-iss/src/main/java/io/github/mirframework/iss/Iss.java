@@ -16,6 +16,7 @@ import io.github.mirframework.checkpoint.pb.ClientProgress;
 import io.github.mirframework.checkpoint.pb.EpochConfig;
 import io.github.mirframework.checkpoint.pb.EpochData;
 import io.github.mirframework.checkpoint.pb.EpochProgress;
+import io.github.mirframework.checkpoint.pb.LeaderPolicy;
 import io.github.mirframework.checkpoint.pb.Membership;
 import io.github.mirframework.checkpoint.pb.StableCheckpoint;
 import io.github.mirframework.checkpoint.pb.StateSnapshot;
@@ -284,8 +285,10 @@ public final class Iss implements PassiveModule {
     }
 
     /**
-     * Mir's {@code DefaultParams}: offset 2, segments of 4, 32 MiB buffers, one retained epoch,
-     * every node leading a segment, and the periods of {@link #adjustSpeed} with 1 s.
+     * Mir's {@code DefaultParams}: offset 2, segments of 4, 32 MiB buffers, one retained epoch, and
+     * the periods of {@link #adjustSpeed} with 1 s; unlike Mir, the leader policy is a {@link
+     * BlacklistLeaderPolicy} with every node a leader until suspected (Mir's default never stops
+     * choosing a crashed leader).
      */
     public static Params defaults(io.github.mirframework.net.Membership initialMembership) {
       Duration s = Duration.ofSeconds(1);
@@ -296,7 +299,7 @@ public final class Iss implements PassiveModule {
           0,
           s,
           Math.max(1, initialMembership.size()),
-          new SimpleLeaderPolicy(List.copyOf(initialMembership.ids())),
+          BlacklistLeaderPolicy.allLeaders(initialMembership.ids()),
           16,
           PbftParams.DEFAULT_MSG_BUF_CAPACITY,
           1,
@@ -338,68 +341,185 @@ public final class Iss implements PassiveModule {
 
     /** A copy with another segment length (call {@link #adjustSpeed} after to rescale timeouts). */
     public Params withSegmentLength(int length) {
-      return new Params(
-          initialMembership,
-          configOffset,
-          length,
-          epochLength,
-          maxProposeDelay,
-          numBuckets,
-          leaderPolicy,
-          requestNAckTimeout,
-          msgBufCapacity,
-          retainedEpochs,
-          catchUpTimerPeriod,
-          checkpointResendPeriod,
-          pbftDoneResendPeriod,
-          pbftCatchUpDelay,
-          pbftViewChangeSnTimeout,
-          pbftViewChangeSegmentTimeout,
-          pbftViewChangeResendPeriod);
+      return with(m -> m.segmentLength = length);
     }
 
     /** A copy with another number of retained epochs. */
     public Params withRetainedEpochs(int epochs) {
-      return new Params(
-          initialMembership,
-          configOffset,
-          segmentLength,
-          epochLength,
-          maxProposeDelay,
-          numBuckets,
-          leaderPolicy,
-          requestNAckTimeout,
-          msgBufCapacity,
-          epochs,
-          catchUpTimerPeriod,
-          checkpointResendPeriod,
-          pbftDoneResendPeriod,
-          pbftCatchUpDelay,
-          pbftViewChangeSnTimeout,
-          pbftViewChangeSegmentTimeout,
-          pbftViewChangeResendPeriod);
+      return with(m -> m.retainedEpochs = epochs);
     }
 
     /** A copy with another buffer capacity. */
     public Params withMsgBufCapacity(int bytes) {
-      return new Params(
-          initialMembership,
-          configOffset,
-          segmentLength,
-          epochLength,
-          maxProposeDelay,
-          numBuckets,
-          leaderPolicy,
-          requestNAckTimeout,
-          bytes,
-          retainedEpochs,
-          catchUpTimerPeriod,
-          checkpointResendPeriod,
-          pbftDoneResendPeriod,
-          pbftCatchUpDelay,
-          pbftViewChangeSnTimeout,
-          pbftViewChangeSegmentTimeout,
-          pbftViewChangeResendPeriod);
+      return with(m -> m.msgBufCapacity = bytes);
+    }
+
+    /** A copy with another initial membership (the leader policy is not changed). */
+    public Params withInitialMembership(io.github.mirframework.net.Membership membership) {
+      return with(m -> m.initialMembership = membership);
+    }
+
+    /** A copy with another configuration offset. */
+    public Params withConfigOffset(int offset) {
+      return with(m -> m.configOffset = offset);
+    }
+
+    /** A copy with another epoch length (must stay 0: validated as in Mir). */
+    public Params withEpochLength(int length) {
+      return with(m -> m.epochLength = length);
+    }
+
+    /**
+     * A copy with another proposal delay only; unlike {@link #adjustSpeed}, every other period and
+     * timeout stays as it is.
+     */
+    public Params withMaxProposeDelay(Duration d) {
+      return with(m -> m.maxProposeDelay = d);
+    }
+
+    /** A copy with another number of buckets (unused, as in Mir). */
+    public Params withNumBuckets(int buckets) {
+      return with(m -> m.numBuckets = buckets);
+    }
+
+    /** A copy with another leader selection policy for the first epoch. */
+    public Params withLeaderPolicy(LeaderSelectionPolicy policy) {
+      return with(m -> m.leaderPolicy = policy);
+    }
+
+    /**
+     * A copy whose leader policy is a {@link BlacklistLeaderPolicy} over the initial membership
+     * with at most {@code count} leaders per epoch: the least recently suspected nodes,
+     * never-suspected ones first in node order.
+     *
+     * @throws IllegalArgumentException if {@code count} is not in 1..n
+     */
+    public Params withLeaderCount(int count) {
+      if (count < 1 || count > initialMembership.size()) {
+        throw new IllegalArgumentException(
+            "leader count must be in 1.." + initialMembership.size() + ": " + count);
+      }
+      return withLeaderPolicy(new BlacklistLeaderPolicy(initialMembership.ids(), count));
+    }
+
+    /** A copy with another request NAck timeout (unused, as in Mir). */
+    public Params withRequestNAckTimeout(int timeout) {
+      return with(m -> m.requestNAckTimeout = timeout);
+    }
+
+    /** A copy with another period of pushing the stable checkpoint to lagging nodes. */
+    public Params withCatchUpTimerPeriod(Duration d) {
+      return with(m -> m.catchUpTimerPeriod = d);
+    }
+
+    /** A copy with another checkpoint resend period (unused, as in Mir). */
+    public Params withCheckpointResendPeriod(Duration d) {
+      return with(m -> m.checkpointResendPeriod = d);
+    }
+
+    /** A copy with another resend period of PBFT's Done messages. */
+    public Params withPbftDoneResendPeriod(Duration d) {
+      return with(m -> m.pbftDoneResendPeriod = d);
+    }
+
+    /** A copy with another PBFT catch-up delay. */
+    public Params withPbftCatchUpDelay(Duration d) {
+      return with(m -> m.pbftCatchUpDelay = d);
+    }
+
+    /** A copy with another PBFT "no new commit" view-change timeout (doubled per view). */
+    public Params withPbftViewChangeSnTimeout(Duration d) {
+      return with(m -> m.pbftViewChangeSnTimeout = d);
+    }
+
+    /** A copy with another PBFT "segment not finished" view-change timeout (doubled per view). */
+    public Params withPbftViewChangeSegmentTimeout(Duration d) {
+      return with(m -> m.pbftViewChangeSegmentTimeout = d);
+    }
+
+    /** A copy with another resend period of PBFT's ViewChange messages. */
+    public Params withPbftViewChangeResendPeriod(Duration d) {
+      return with(m -> m.pbftViewChangeResendPeriod = d);
+    }
+
+    /**
+     * A copy with both PBFT view-change timeouts set explicitly, independent of the proposal delay
+     * (call it after {@link #adjustSpeed}, which derives them from the delay).
+     */
+    public Params withViewChangeTimeouts(Duration snTimeout, Duration segmentTimeout) {
+      return with(
+          m -> {
+            m.pbftViewChangeSnTimeout = snTimeout;
+            m.pbftViewChangeSegmentTimeout = segmentTimeout;
+          });
+    }
+
+    private Params with(java.util.function.Consumer<Mutable> change) {
+      Mutable m = new Mutable(this);
+      change.accept(m);
+      return m.build();
+    }
+
+    /** A field-by-field copy of parameters, for the {@code with…} methods. */
+    private static final class Mutable {
+      io.github.mirframework.net.Membership initialMembership;
+      int configOffset;
+      int segmentLength;
+      int epochLength;
+      Duration maxProposeDelay;
+      int numBuckets;
+      LeaderSelectionPolicy leaderPolicy;
+      int requestNAckTimeout;
+      int msgBufCapacity;
+      int retainedEpochs;
+      Duration catchUpTimerPeriod;
+      Duration checkpointResendPeriod;
+      Duration pbftDoneResendPeriod;
+      Duration pbftCatchUpDelay;
+      Duration pbftViewChangeSnTimeout;
+      Duration pbftViewChangeSegmentTimeout;
+      Duration pbftViewChangeResendPeriod;
+
+      Mutable(Params p) {
+        initialMembership = p.initialMembership;
+        configOffset = p.configOffset;
+        segmentLength = p.segmentLength;
+        epochLength = p.epochLength;
+        maxProposeDelay = p.maxProposeDelay;
+        numBuckets = p.numBuckets;
+        leaderPolicy = p.leaderPolicy;
+        requestNAckTimeout = p.requestNAckTimeout;
+        msgBufCapacity = p.msgBufCapacity;
+        retainedEpochs = p.retainedEpochs;
+        catchUpTimerPeriod = p.catchUpTimerPeriod;
+        checkpointResendPeriod = p.checkpointResendPeriod;
+        pbftDoneResendPeriod = p.pbftDoneResendPeriod;
+        pbftCatchUpDelay = p.pbftCatchUpDelay;
+        pbftViewChangeSnTimeout = p.pbftViewChangeSnTimeout;
+        pbftViewChangeSegmentTimeout = p.pbftViewChangeSegmentTimeout;
+        pbftViewChangeResendPeriod = p.pbftViewChangeResendPeriod;
+      }
+
+      Params build() {
+        return new Params(
+            initialMembership,
+            configOffset,
+            segmentLength,
+            epochLength,
+            maxProposeDelay,
+            numBuckets,
+            leaderPolicy,
+            requestNAckTimeout,
+            msgBufCapacity,
+            retainedEpochs,
+            catchUpTimerPeriod,
+            checkpointResendPeriod,
+            pbftDoneResendPeriod,
+            pbftCatchUpDelay,
+            pbftViewChangeSnTimeout,
+            pbftViewChangeSegmentTimeout,
+            pbftViewChangeResendPeriod);
+      }
     }
 
     /** The parameters of the PBFT orderers. */
@@ -497,11 +617,12 @@ public final class Iss implements PassiveModule {
       messageBuffers.put(n, MessageBuffer.create(perSenderBufferBytes));
     }
     dsl = new DslModule(config.self());
+    List<NodeId> startNodes = StableCheckpoints.nodeIds(memberships.get(0));
     initEpoch(
         StableCheckpoints.epoch(startingCheckpoint),
         startingCheckpoint.getSn(),
-        StableCheckpoints.nodeIds(memberships.get(0)),
-        params.leaderPolicy());
+        startNodes,
+        leaderPolicyOf(startingCheckpoint, startNodes));
 
     // upon event <Init> do create availability instances; init orderers; restore the app
     dsl.uponInit(this::onInit);
@@ -545,6 +666,10 @@ public final class Iss implements PassiveModule {
             .setLength((long) params.segmentLength() * params.initialMembership().size());
     for (int i = 0; i <= params.configOffset(); i++) {
       ec.addMemberships(m);
+    }
+    LeaderPolicy lp = params.leaderPolicy().toProto();
+    if (lp != null) {
+      ec.setLeaderPolicy(lp);
     }
     return StateSnapshot.newBuilder()
         .setAppData(appState)
@@ -769,6 +894,7 @@ public final class Iss implements PassiveModule {
                 .setFirstSn(epoch.firstSn.value())
                 .setLength(epoch.length())
                 .addAllMemberships(all)
+                .mergeFrom(leaderPolicyConfig(epoch))
                 .build()));
     if (epochFinished()) {
       advanceEpoch();
@@ -1001,11 +1127,7 @@ public final class Iss implements PassiveModule {
     // initial policy: the same while the membership never changes, wrong after a reconfiguration).
     List<Membership> ms = StableCheckpoints.memberships(sc);
     List<NodeId> nodeIds = StableCheckpoints.nodeIds(ms.get(0));
-    initEpoch(
-        StableCheckpoints.epoch(sc),
-        sc.getSn(),
-        nodeIds,
-        params.leaderPolicy().reconfigure(nodeIds));
+    initEpoch(StableCheckpoints.epoch(sc), sc.getSn(), nodeIds, leaderPolicyOf(sc, nodeIds));
     memberships = new ArrayList<>(ms.subList(0, ms.size() - 1));
     nextNewMembership = ms.get(ms.size() - 1);
     lastStableCheckpoint = sc;
@@ -1013,6 +1135,26 @@ public final class Iss implements PassiveModule {
 
   // ---------------------------------------------------------------------------------------------
   // Epochs and delivery
+
+  /**
+   * The leader policy of the epoch a checkpoint starts: the one it holds, or, for a stateless
+   * policy, the configured one for the epoch's nodes (always a copy: the configured policy object
+   * is never changed).
+   */
+  private LeaderSelectionPolicy leaderPolicyOf(StableCheckpoint sc, List<NodeId> nodeIds) {
+    EpochConfig ec = sc.getSnapshot().getEpochData().getEpochConfig();
+    if (ec.hasLeaderPolicy()) {
+      return BlacklistLeaderPolicy.fromProto(ec.getLeaderPolicy()).reconfigure(nodeIds);
+    }
+    return params.leaderPolicy().reconfigure(nodeIds);
+  }
+
+  /** The leader policy part of the configuration of epoch {@code e}: its state at e's start. */
+  private static EpochConfig leaderPolicyConfig(EpochState e) {
+    return e.leaderPolicyAtStart == null
+        ? EpochConfig.getDefaultInstance()
+        : EpochConfig.newBuilder().setLeaderPolicy(e.leaderPolicyAtStart).build();
+  }
 
   private void initEpoch(EpochNr nr, long firstSn, List<NodeId> nodeIds, LeaderSelectionPolicy p) {
     LOG.info("{}: initializing epoch {} with {} nodes", self, nr, nodeIds.size());
@@ -1100,6 +1242,10 @@ public final class Iss implements PassiveModule {
     }
     CommitLogEntry entry;
     while ((entry = commitLog.remove(nextDeliveredSn)) != null) {
+      if (entry.aborted()) {
+        // The ordered log shows the segment's leader failed: every node suspects it alike.
+        epoch.leaderPolicy.suspect(epoch.nr, entry.suspect());
+      }
       Cert cert = Cert.getDefaultInstance();
       if (!entry.certData().isEmpty()) {
         try {

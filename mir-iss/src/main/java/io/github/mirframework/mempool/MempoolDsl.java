@@ -72,6 +72,14 @@ public final class MempoolDsl {
     m.emit(MempoolEvents.requestBatch(mempool, m.origin(context)));
   }
 
+  /**
+   * Asks the mempool {@code mempool} for a new batch for epoch {@code epoch}; see {@link
+   * #uponNewBatch}.
+   */
+  public static void requestBatch(DslModule m, ModuleId mempool, long epoch, Object context) {
+    m.emit(MempoolEvents.requestBatch(mempool, m.origin(context), epoch));
+  }
+
   /** Registers {@code handler} for {@code RequestBatch} events; it gets the request's origin. */
   public static void uponRequestBatch(DslModule m, DslModule.Handler<Origin> handler) {
     Objects.requireNonNull(handler, "handler");

@@ -8,6 +8,7 @@ import io.github.mirframework.event.Event;
 import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.mempool.pb.BatchIDResponse;
 import io.github.mirframework.mempool.pb.NewBatch;
+import io.github.mirframework.mempool.pb.NewEpoch;
 import io.github.mirframework.mempool.pb.RequestBatch;
 import io.github.mirframework.mempool.pb.RequestBatchID;
 import io.github.mirframework.mempool.pb.RequestTransactionIDs;
@@ -30,6 +31,26 @@ public final class MempoolEvents {
   /** Asks the mempool {@code mempool} for a new batch of transactions. */
   public static Event requestBatch(ModuleId mempool, Origin origin) {
     return Event.of(mempool, RequestBatch.newBuilder().setOrigin(origin).build());
+  }
+
+  /**
+   * Asks the mempool {@code mempool} for a new batch of transactions for epoch {@code epoch}: the
+   * mempool serves it once it has entered that epoch.
+   */
+  public static Event requestBatch(ModuleId mempool, Origin origin, long epoch) {
+    return Event.of(mempool, RequestBatch.newBuilder().setOrigin(origin).setEpoch(epoch).build());
+  }
+
+  /**
+   * Tells the mempool {@code mempool} that epoch {@code epoch} starts, with the requests delivered
+   * before it: it drops those and offers every other held request again.
+   */
+  public static Event newEpoch(
+      ModuleId mempool,
+      long epoch,
+      io.github.mirframework.checkpoint.pb.ClientProgress clientProgress) {
+    return Event.of(
+        mempool, NewEpoch.newBuilder().setEpochNr(epoch).setClientProgress(clientProgress).build());
   }
 
   /**
@@ -112,7 +133,8 @@ public final class MempoolEvents {
         RequestTransactionIDs.getDefaultInstance(),
         TransactionIDsResponse.getDefaultInstance(),
         RequestBatchID.getDefaultInstance(),
-        BatchIDResponse.getDefaultInstance());
+        BatchIDResponse.getDefaultInstance(),
+        NewEpoch.getDefaultInstance());
   }
 
   static void checkSameSize(List<?> a, List<?> b, String aName, String bName) {

@@ -3,6 +3,8 @@ package io.github.mirframework.mempool;
 import com.google.protobuf.ByteString;
 import io.github.mirframework.client.pb.NewRequests;
 import io.github.mirframework.client.pb.Request;
+import io.github.mirframework.clientprogress.ClientProgress;
+import io.github.mirframework.clientprogress.DeliveredReqs;
 import io.github.mirframework.crypto.CryptoEvents;
 import io.github.mirframework.crypto.HasherModule;
 import io.github.mirframework.crypto.pb.HashData;
@@ -10,19 +12,30 @@ import io.github.mirframework.crypto.pb.HashResult;
 import io.github.mirframework.dsl.DslModule;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.pb.Origin;
+import io.github.mirframework.mempool.pb.NewEpoch;
+import io.github.mirframework.mempool.pb.RequestBatch;
 import io.github.mirframework.module.PassiveModule;
+import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.LittleEndian;
 import io.github.mirframework.types.ModuleId;
+import io.github.mirframework.types.ReqNo;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The simple mempool (Mir's {@code simplemempool}): keeps the transactions clients submitted, cuts
- * them into batches on request, and computes transaction and batch IDs with the hasher module.
+ * The simple mempool (Mir's {@code simplemempool}, with the re-offering design of Mir's later
+ * versions): keeps the transactions clients submitted until they are delivered, cuts them into
+ * batches on request, and computes transaction and batch IDs with the hasher module.
  *
  * <p>Three independent parts share this module, as in Mir:
  *
@@ -32,22 +45,47 @@ import java.util.Objects;
  *       {@link #txIdData}; {@code RequestBatchID{tx IDs}} → {@code BatchIDResponse{batch ID}}, the
  *       hash of the concatenated transaction IDs ({@link #batchIdData}).
  *   <li><b>Batch forming.</b> {@code NewRequests} (from clients) → the mempool asks itself for the
- *       transactions' IDs and appends them to a FIFO of new transactions; {@code RequestBatch} →
- *       {@code NewBatch} with the oldest new transactions, at most {@link
- *       Params#maxTransactionsInBatch()} of them (possibly none: an empty batch).
+ *       transactions' IDs and keeps the transactions in arrival order; {@code RequestBatch} →
+ *       {@code NewBatch} with the oldest transactions not yet offered in the current epoch, at most
+ *       {@link Params#maxTransactionsInBatch()} of them and {@link Params#maxBatchBytes()} bytes
+ *       (possibly none: an empty batch).
  *   <li><b>Lookup.</b> {@code RequestTransactions{tx IDs}} → {@code TransactionsResponse} telling
- *       for each ID whether the transaction is known, and the transaction.
+ *       for each ID whether the transaction is held, and the transaction.
  * </ul>
  *
- * <p>As in Mir, transactions are never removed from the lookup table, and a transaction submitted
- * twice is batched twice (deduplication happens after ordering, in the batch fetcher). Client
- * requests are local input: the request receiver in front of the mempool validates them.
+ * <p><b>Nothing is lost.</b> A transaction stays in the mempool until it is delivered. At the start
+ * of every epoch the batch fetcher sends {@code NewEpoch{epoch, client progress}} (when the epoch
+ * reaches the application, so after every batch of the previous epoch): the mempool removes the
+ * delivered transactions and offers all others again, from the oldest. A batch of the previous
+ * epoch that was aborted in a view change, never proposed or never ordered thus costs its
+ * transactions a delay, not their existence. A {@code RequestBatch} names the epoch of the
+ * requesting availability instance: one of a later epoch waits until the mempool has entered that
+ * epoch (so a transaction is offered at most once per epoch), one of an earlier epoch gets an empty
+ * batch. Until the first {@code NewEpoch}, or for a request without an epoch, the mempool serves at
+ * once (Mir's original hand-out-once behaviour, for setups without a batch fetcher). De-duplication
+ * across nodes and epochs happens after ordering, in the batch fetcher; application stays exactly
+ * once.
+ *
+ * <p><b>Bounded.</b> A transaction is refused (and counted, see {@link #stats()}) if it was
+ * delivered already, is beyond its client's request-number window, has the same client and request
+ * number as one held, does not fit in a batch, or would take its client beyond {@link
+ * Params#maxBytesPerClient()} or the mempool beyond {@link Params#maxTotalBytes()}. A transaction's
+ * size is its encoded size plus {@value #TX_OVERHEAD_BYTES} bytes of bookkeeping. Client requests
+ * are local input: the request receiver in front of the mempool validates them.
  *
  * <p>Not thread-safe; a passive module, called by one thread at a time.
  */
 public final class SimpleMempool implements PassiveModule {
+  private static final Logger LOG = LoggerFactory.getLogger(SimpleMempool.class);
+
   /** The ID of the mempool module in a Trantor node. */
   public static final ModuleId DEFAULT_ID = ModuleId.of("mempool");
+
+  /** Bytes counted for a held transaction beyond its encoded size (ID, map entries). */
+  public static final int TX_OVERHEAD_BYTES = 128;
+
+  /** The most batch requests of future epochs kept waiting; more fail the node (a local bug). */
+  static final int MAX_EARLY_BATCH_REQUESTS = 4096;
 
   /**
    * The IDs of the modules the mempool talks to. All nodes must use the same configuration.
@@ -80,14 +118,37 @@ public final class SimpleMempool implements PassiveModule {
   }
 
   /**
-   * The mempool's parameters. All nodes must use the same parameters.
+   * The mempool's parameters. All nodes must use the same {@code maxTransactionsInBatch} and {@code
+   * maxBatchBytes}; the memory limits are local.
    *
    * @param maxTransactionsInBatch the most transactions a batch may hold (Mir's default 10; its
    *     benchmark uses 1024); at least 1
+   * @param maxBatchBytes the most bytes (sum of encoded transaction sizes) a batch may hold; a
+   *     larger transaction is refused. At least 1; default {@value #DEFAULT_MAX_BATCH_BYTES}, so
+   *     that a batch fits in one network message
+   * @param maxBytesPerClient the most bytes one client's held transactions may take; at least 1
+   * @param maxTotalBytes the most bytes all held transactions may take; at least {@code
+   *     maxBytesPerClient}
+   * @param clientWindow request numbers accepted above a client's low watermark; must equal the
+   *     window of the batch fetcher's client progress ({@link ClientProgress#DEFAULT_WINDOW})
    */
-  public record Params(int maxTransactionsInBatch) {
+  public record Params(
+      int maxTransactionsInBatch,
+      int maxBatchBytes,
+      long maxBytesPerClient,
+      long maxTotalBytes,
+      long clientWindow) {
     /** Default of {@link #maxTransactionsInBatch()}. */
     public static final int DEFAULT_MAX_TRANSACTIONS_IN_BATCH = 10;
+
+    /** Default of {@link #maxBatchBytes()}: 2 MiB. */
+    public static final int DEFAULT_MAX_BATCH_BYTES = 2 << 20;
+
+    /** Default of {@link #maxBytesPerClient()}: 16 MiB. */
+    public static final long DEFAULT_MAX_BYTES_PER_CLIENT = 16L << 20;
+
+    /** Default of {@link #maxTotalBytes()}: 256 MiB. */
+    public static final long DEFAULT_MAX_TOTAL_BYTES = 256L << 20;
 
     /** Validates the parameters. */
     public Params {
@@ -95,16 +156,106 @@ public final class SimpleMempool implements PassiveModule {
         throw new IllegalArgumentException(
             "maxTransactionsInBatch must be at least 1, given: " + maxTransactionsInBatch);
       }
+      if (maxBatchBytes < 1) {
+        throw new IllegalArgumentException("maxBatchBytes must be at least 1: " + maxBatchBytes);
+      }
+      if (maxBytesPerClient < 1) {
+        throw new IllegalArgumentException(
+            "maxBytesPerClient must be at least 1: " + maxBytesPerClient);
+      }
+      if (maxTotalBytes < maxBytesPerClient) {
+        throw new IllegalArgumentException(
+            "maxTotalBytes ("
+                + maxTotalBytes
+                + ") must be at least maxBytesPerClient ("
+                + maxBytesPerClient
+                + ")");
+      }
+      if (clientWindow < 1 || clientWindow > ClientProgress.MAX_WINDOW) {
+        throw new IllegalArgumentException(
+            "clientWindow must be in 1.." + ClientProgress.MAX_WINDOW + ": " + clientWindow);
+      }
     }
 
-    /** Mir's defaults. */
+    /** A batch size limit with the other defaults. */
+    public Params(int maxTransactionsInBatch) {
+      this(
+          maxTransactionsInBatch,
+          DEFAULT_MAX_BATCH_BYTES,
+          DEFAULT_MAX_BYTES_PER_CLIENT,
+          DEFAULT_MAX_TOTAL_BYTES,
+          ClientProgress.DEFAULT_WINDOW);
+    }
+
+    /** Mir's defaults, and the memory limits above. */
     public static Params defaults() {
       return new Params(DEFAULT_MAX_TRANSACTIONS_IN_BATCH);
     }
 
-    /** Returns a copy with another batch size limit. */
+    /** Returns a copy with another limit of transactions per batch. */
     public Params withMaxTransactionsInBatch(int max) {
-      return new Params(max);
+      return new Params(max, maxBatchBytes, maxBytesPerClient, maxTotalBytes, clientWindow);
+    }
+
+    /** Returns a copy with another limit of bytes per batch. */
+    public Params withMaxBatchBytes(int max) {
+      return new Params(
+          maxTransactionsInBatch, max, maxBytesPerClient, maxTotalBytes, clientWindow);
+    }
+
+    /** Returns a copy with another limit of held bytes per client. */
+    public Params withMaxBytesPerClient(long max) {
+      return new Params(maxTransactionsInBatch, maxBatchBytes, max, maxTotalBytes, clientWindow);
+    }
+
+    /** Returns a copy with another limit of held bytes in total. */
+    public Params withMaxTotalBytes(long max) {
+      return new Params(
+          maxTransactionsInBatch, maxBatchBytes, maxBytesPerClient, max, clientWindow);
+    }
+
+    /** Returns a copy with another client request-number window. */
+    public Params withClientWindow(long window) {
+      return new Params(
+          maxTransactionsInBatch, maxBatchBytes, maxBytesPerClient, maxTotalBytes, window);
+    }
+  }
+
+  /**
+   * Counters of the mempool, for monitoring and tests.
+   *
+   * @param held transactions held (not yet known to be delivered)
+   * @param heldBytes their bytes, as counted against the limits
+   * @param removedDelivered transactions removed because they were delivered
+   * @param droppedDelivered submitted transactions refused because they were delivered already
+   * @param droppedDuplicate submitted transactions refused because one with the same client and
+   *     request number is held
+   * @param droppedOutOfWindow refused because the request number is beyond the client's window
+   * @param droppedTooLarge refused because the transaction does not fit in a batch
+   * @param droppedClientFull refused because the client's bytes would exceed their limit
+   * @param droppedMempoolFull refused because the mempool's bytes would exceed their limit
+   * @param droppedInvalid refused because the client ID or request number is not valid
+   */
+  public record Stats(
+      int held,
+      long heldBytes,
+      long removedDelivered,
+      long droppedDelivered,
+      long droppedDuplicate,
+      long droppedOutOfWindow,
+      long droppedTooLarge,
+      long droppedClientFull,
+      long droppedMempoolFull,
+      long droppedInvalid) {
+    /** The number of refused transactions, for every reason. */
+    public long dropped() {
+      return droppedDelivered
+          + droppedDuplicate
+          + droppedOutOfWindow
+          + droppedTooLarge
+          + droppedClientFull
+          + droppedMempoolFull
+          + droppedInvalid;
     }
   }
 
@@ -117,16 +268,58 @@ public final class SimpleMempool implements PassiveModule {
   /** Context of the mempool's request to itself for the IDs of newly submitted transactions. */
   private record NewTxIdsContext(List<Request> txs) {}
 
+  /** A held transaction. */
+  private static final class Tx {
+    final ByteString id;
+    final Request request;
+    final ClientId client;
+    final long reqNo;
+    final long bytes;
+    boolean removed;
+
+    Tx(ByteString id, Request request, ClientId client, long reqNo, long bytes) {
+      this.id = id;
+      this.request = request;
+      this.client = client;
+      this.reqNo = reqNo;
+      this.bytes = bytes;
+    }
+  }
+
+  /** The held transactions of one client, by request number. */
+  private static final class ClientTxs {
+    final TreeMap<Long, Tx> byReqNo = new TreeMap<>();
+    long bytes;
+  }
+
   private final Config config;
   private final Params params;
   private final DslModule dsl;
-  private final Map<ByteString, Request> txById = new HashMap<>();
-  private final ArrayDeque<ByteString> newTxIds = new ArrayDeque<>();
+  // Insertion order is arrival order: the order in which transactions are offered.
+  private final LinkedHashMap<ByteString, Tx> txById = new LinkedHashMap<>();
+  private final Map<ClientId, ClientTxs> byClient = new HashMap<>();
+  // The transactions not yet offered in the current epoch, oldest first (may hold removed ones).
+  private final ArrayDeque<Tx> toOffer = new ArrayDeque<>();
+  // Batch requests of epochs the mempool has not entered yet.
+  private final TreeMap<Long, List<Origin>> earlyBatchRequests = new TreeMap<>();
+  private int earlyBatchRequestCount;
+  private ClientProgress progress;
+  private long epoch = -1; // -1: no NewEpoch yet, serve every request at once
+  private long heldBytes;
+  private long removedDelivered;
+  private long droppedDelivered;
+  private long droppedDuplicate;
+  private long droppedOutOfWindow;
+  private long droppedTooLarge;
+  private long droppedClientFull;
+  private long droppedMempoolFull;
+  private long droppedInvalid;
 
   /** Returns a mempool with the given configuration and parameters. */
   public SimpleMempool(Config config, Params params) {
     this.config = Objects.requireNonNull(config, "config");
     this.params = Objects.requireNonNull(params, "params");
+    progress = new ClientProgress(params.clientWindow());
     dsl = new DslModule(config.self());
 
     // ---- ID computation ----
@@ -147,21 +340,31 @@ public final class SimpleMempool implements PassiveModule {
 
     // upon event <client, NewRequests | txs> do compute their IDs (asking ourselves)
     dsl.upon(NewRequests.class, r -> onNewRequests(r.getRequestsList()));
-    //     ... then remember them and queue them for batching
+    //     ... then keep those not delivered, within their limits
     MempoolDsl.uponTransactionIdsResponse(dsl, NewTxIdsContext.class, this::onNewTxIds);
 
-    // upon event <mempool, RequestBatch> do cut a batch of the oldest new txs (maybe empty)
-    MempoolDsl.uponRequestBatch(dsl, this::onRequestBatch);
+    // upon event <batchfetcher, NewEpoch | e, progress> do drop delivered txs; offer all others
+    // again
+    dsl.upon(NewEpoch.class, this::onNewEpoch);
+
+    // upon event <mempool, RequestBatch | e> do cut a batch of the oldest txs not offered in e
+    dsl.upon(RequestBatch.class, this::onRequestBatch);
 
     // ---- lookup ----
 
-    // upon event <mempool, RequestTransactions | txIDs> do answer with the known txs
+    // upon event <mempool, RequestTransactions | txIDs> do answer with the held txs
     MempoolDsl.uponRequestTransactions(dsl, this::onRequestTransactions);
   }
 
   @Override
   public EventList applyEvents(EventList events) throws Exception {
     return dsl.applyEvents(events);
+  }
+
+  /** Takes no network input: its events come from local modules and the request receiver. */
+  @Override
+  public boolean receivesMessages() {
+    return false;
   }
 
   /** This module's configuration. */
@@ -174,14 +377,40 @@ public final class SimpleMempool implements PassiveModule {
     return params;
   }
 
-  /** The number of transactions waiting to be put into a batch. */
+  /** The number of held transactions not yet offered in the current epoch. */
   public int pendingTransactions() {
-    return newTxIds.size();
+    int n = 0;
+    for (Tx tx : toOffer) {
+      if (!tx.removed) {
+        n++;
+      }
+    }
+    return n;
   }
 
-  /** The number of distinct transactions the mempool can look up by ID. */
+  /** The number of transactions held (and so can be looked up by ID). */
   public int knownTransactions() {
     return txById.size();
+  }
+
+  /** The epoch the mempool is in; -1 before the first {@code NewEpoch}. */
+  public long epoch() {
+    return epoch;
+  }
+
+  /** The mempool's counters. */
+  public Stats stats() {
+    return new Stats(
+        txById.size(),
+        heldBytes,
+        removedDelivered,
+        droppedDelivered,
+        droppedDuplicate,
+        droppedOutOfWindow,
+        droppedTooLarge,
+        droppedClientFull,
+        droppedMempoolFull,
+        droppedInvalid);
   }
 
   /**
@@ -236,8 +465,19 @@ public final class SimpleMempool implements PassiveModule {
   }
 
   private void onNewRequests(List<Request> txs) {
-    if (!txs.isEmpty()) {
-      MempoolDsl.requestTransactionIds(dsl, config.self(), txs, new NewTxIdsContext(txs));
+    // Refuse what is bound to be refused before spending hashing work on it.
+    List<Request> kept = new ArrayList<>(txs.size());
+    for (Request r : txs) {
+      if (heldBytes >= params.maxTotalBytes()) {
+        droppedMempoolFull++;
+      } else if (r.getSerializedSize() > params.maxBatchBytes()) {
+        droppedTooLarge++;
+      } else {
+        kept.add(r);
+      }
+    }
+    if (!kept.isEmpty()) {
+      MempoolDsl.requestTransactionIds(dsl, config.self(), kept, new NewTxIdsContext(kept));
     }
   }
 
@@ -247,19 +487,163 @@ public final class SimpleMempool implements PassiveModule {
           "got " + txIds.size() + " transaction IDs for " + ctx.txs().size() + " transactions");
     }
     for (int i = 0; i < txIds.size(); i++) {
-      txById.put(txIds.get(i), ctx.txs().get(i));
-      newTxIds.addLast(txIds.get(i));
+      add(txIds.get(i), ctx.txs().get(i));
     }
   }
 
-  private void onRequestBatch(Origin origin) {
-    int n = Math.min(params.maxTransactionsInBatch(), newTxIds.size());
-    List<ByteString> ids = new ArrayList<>(n);
-    List<Request> txs = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      ByteString id = newTxIds.removeFirst();
-      ids.add(id);
-      txs.add(txById.get(id));
+  private void add(ByteString id, Request r) {
+    ClientId client;
+    try {
+      client = ClientId.of(r.getClientId());
+      ReqNo.of(r.getReqNo());
+    } catch (IllegalArgumentException e) {
+      droppedInvalid++;
+      LOG.debug("{}: refusing a transaction: {}", config.self(), e.getMessage());
+      return;
+    }
+    long reqNo = r.getReqNo();
+    long lowWatermark = progress.client(client).map(d -> d.lowWatermark().value()).orElse(0L);
+    if (progress.contains(client, ReqNo.of(reqNo))) {
+      droppedDelivered++;
+      return;
+    }
+    if (reqNo - lowWatermark >= params.clientWindow()) {
+      droppedOutOfWindow++;
+      return;
+    }
+    ClientTxs ct = byClient.get(client);
+    if (txById.containsKey(id) || (ct != null && ct.byReqNo.containsKey(reqNo))) {
+      droppedDuplicate++;
+      return;
+    }
+    long bytes = (long) r.getSerializedSize() + TX_OVERHEAD_BYTES;
+    if (r.getSerializedSize() > params.maxBatchBytes()) {
+      droppedTooLarge++;
+      return;
+    }
+    if ((ct == null ? 0 : ct.bytes) + bytes > params.maxBytesPerClient()) {
+      droppedClientFull++;
+      return;
+    }
+    if (heldBytes + bytes > params.maxTotalBytes()) {
+      droppedMempoolFull++;
+      return;
+    }
+    if (ct == null) {
+      ct = new ClientTxs();
+      byClient.put(client, ct);
+    }
+    Tx tx = new Tx(id, r, client, reqNo, bytes);
+    ct.byReqNo.put(reqNo, tx);
+    ct.bytes += bytes;
+    txById.put(id, tx);
+    heldBytes += bytes;
+    toOffer.addLast(tx);
+  }
+
+  private void onNewEpoch(NewEpoch ne) {
+    if (epoch >= 0 && ne.getEpochNr() < epoch) {
+      throw new IllegalStateException(
+          "NewEpoch " + ne.getEpochNr() + " after NewEpoch " + epoch + " (local modules disagree)");
+    }
+    try {
+      progress = ClientProgress.fromProto(ne.getClientProgress(), params.clientWindow());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(
+          "malformed client progress from the batch fetcher: " + e.getMessage(), e);
+    }
+    epoch = ne.getEpochNr();
+    pruneDelivered();
+    toOffer.clear();
+    toOffer.addAll(txById.values());
+    // Serve the waiting requests of this epoch; answer those of earlier epochs with empty batches.
+    while (!earlyBatchRequests.isEmpty() && earlyBatchRequests.firstKey() <= epoch) {
+      Map.Entry<Long, List<Origin>> first = earlyBatchRequests.pollFirstEntry();
+      earlyBatchRequestCount -= first.getValue().size();
+      for (Origin o : first.getValue()) {
+        if (first.getKey() == epoch) {
+          cutBatch(o);
+        } else {
+          dsl.emit(MempoolEvents.newBatch(o, List.of(), List.of()));
+        }
+      }
+    }
+  }
+
+  /** Removes every held transaction the client progress counts as delivered. */
+  private void pruneDelivered() {
+    Iterator<Map.Entry<ClientId, ClientTxs>> clients = byClient.entrySet().iterator();
+    while (clients.hasNext()) {
+      Map.Entry<ClientId, ClientTxs> c = clients.next();
+      Optional<DeliveredReqs> delivered = progress.client(c.getKey());
+      if (delivered.isEmpty()) {
+        continue;
+      }
+      DeliveredReqs d = delivered.get();
+      ClientTxs ct = c.getValue();
+      Iterator<Tx> it = ct.byReqNo.values().iterator();
+      while (it.hasNext()) {
+        Tx tx = it.next();
+        if (d.contains(ReqNo.of(tx.reqNo))) {
+          it.remove();
+          remove(ct, tx);
+        } else if (tx.reqNo >= d.lowWatermark().value() && d.deliveredAboveWatermark() == 0) {
+          break; // Nothing at or above the watermark is delivered.
+        }
+      }
+      if (ct.byReqNo.isEmpty()) {
+        clients.remove();
+      }
+    }
+  }
+
+  private void remove(ClientTxs ct, Tx tx) {
+    tx.removed = true;
+    ct.bytes -= tx.bytes;
+    heldBytes -= tx.bytes;
+    txById.remove(tx.id);
+    removedDelivered++;
+  }
+
+  private void onRequestBatch(RequestBatch r) {
+    Origin origin = r.getOrigin();
+    if (!r.hasEpoch() || epoch < 0 || r.getEpoch() == epoch) {
+      cutBatch(origin);
+    } else if (r.getEpoch() < epoch) {
+      // The requester's epoch is over: its batch could not be ordered anyway.
+      dsl.emit(MempoolEvents.newBatch(origin, List.of(), List.of()));
+    } else {
+      if (earlyBatchRequestCount >= MAX_EARLY_BATCH_REQUESTS) {
+        throw new IllegalStateException(
+            "more than "
+                + MAX_EARLY_BATCH_REQUESTS
+                + " batch requests wait for epochs after "
+                + epoch);
+      }
+      earlyBatchRequests.computeIfAbsent(r.getEpoch(), e -> new ArrayList<>()).add(origin);
+      earlyBatchRequestCount++;
+    }
+  }
+
+  private void cutBatch(Origin origin) {
+    int max = params.maxTransactionsInBatch();
+    List<ByteString> ids = new ArrayList<>(Math.min(max, toOffer.size()));
+    List<Request> txs = new ArrayList<>(Math.min(max, toOffer.size()));
+    long bytes = 0;
+    while (ids.size() < max && !toOffer.isEmpty()) {
+      Tx tx = toOffer.peekFirst();
+      if (tx.removed) {
+        toOffer.removeFirst();
+        continue;
+      }
+      int size = tx.request.getSerializedSize();
+      if (bytes + size > params.maxBatchBytes()) {
+        break;
+      }
+      toOffer.removeFirst();
+      bytes += size;
+      ids.add(tx.id);
+      txs.add(tx.request);
     }
     dsl.emit(MempoolEvents.newBatch(origin, ids, txs));
   }
@@ -268,9 +652,9 @@ public final class SimpleMempool implements PassiveModule {
     List<Boolean> present = new ArrayList<>(txIds.size());
     List<Request> txs = new ArrayList<>(txIds.size());
     for (ByteString id : txIds) {
-      Request tx = txById.get(id);
+      Tx tx = txById.get(id);
       present.add(tx != null);
-      txs.add(tx != null ? tx : Request.getDefaultInstance());
+      txs.add(tx != null ? tx.request : Request.getDefaultInstance());
     }
     dsl.emit(MempoolEvents.transactionsResponse(origin, present, txs));
   }
@@ -287,10 +671,14 @@ public final class SimpleMempool implements PassiveModule {
   public String toString() {
     return "SimpleMempool["
         + config.self()
-        + ", pending="
-        + newTxIds.size()
-        + ", known="
+        + ", epoch="
+        + epoch
+        + ", held="
         + txById.size()
+        + ", heldBytes="
+        + heldBytes
+        + ", dropped="
+        + stats().dropped()
         + "]";
   }
 }

@@ -9,6 +9,7 @@ import io.github.mirframework.checkpoint.pb.StableCheckpoint;
 import io.github.mirframework.crypto.Crypto;
 import io.github.mirframework.crypto.CryptoModule;
 import io.github.mirframework.crypto.HasherModule;
+import io.github.mirframework.factory.FactoryModule;
 import io.github.mirframework.iss.Iss;
 import io.github.mirframework.mempool.SimpleMempool;
 import io.github.mirframework.module.Module;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.slf4j.LoggerFactory;
 
 /**
  * Assembles the modules of a Trantor node (Mir's {@code trantor.New}) under Mir's module IDs:
@@ -67,6 +69,30 @@ public final class Trantor {
     public Params withMempool(SimpleMempool.Params p) {
       return new Params(p, iss);
     }
+
+    /** Returns a copy with other ISS parameters. */
+    public Params withIss(Iss.Params p) {
+      return new Params(mempool, p);
+    }
+
+    /**
+     * The settings of the per-epoch multisig collectors: retransmission after half the PBFT "no new
+     * commit" timeout (between 10 and 500 ms), so that a lost signature request is asked again
+     * before it costs a view change; and per-sender limits that a correct leader, proposing at most
+     * a segment of batches per epoch, stays well below.
+     */
+    public MultisigCollector.InstanceSettings availabilitySettings() {
+      long half = iss.pbftViewChangeSnTimeout().toMillis() / 2;
+      Duration retry = Duration.ofMillis(Math.max(10, Math.min(500, half)));
+      int requests =
+          Math.max(
+              MultisigCollector.Params.DEFAULT_MAX_REQUESTS_PER_SENDER, 4 * iss.segmentLength());
+      long bytes =
+          Math.max(
+              MultisigCollector.Params.DEFAULT_MAX_BYTES_PER_SENDER,
+              2L * iss.segmentLength() * mempool.maxBatchBytes());
+      return new MultisigCollector.InstanceSettings(retry, requests, bytes);
+    }
   }
 
   /** The stable checkpoint a new system starts from: sequence number 0, {@code appState}. */
@@ -104,7 +130,11 @@ public final class Trantor {
     m.put(APP, new AppModule(app, transport));
     m.put(
         MultisigCollector.DEFAULT_ID,
-        MultisigCollector.reconfigurable(MultisigCollector.Config.defaults(), self));
+        MultisigCollector.reconfigurable(
+            MultisigCollector.Config.defaults(),
+            self,
+            params.availabilitySettings(),
+            LoggerFactory.getLogger(FactoryModule.class)));
     m.put(
         CheckpointProtocol.DEFAULT_ID,
         CheckpointProtocol.factory(CheckpointProtocol.Config.defaults(), self));

@@ -90,6 +90,9 @@ class AvailabilityDslTest {
           assertThat(s.getDestinationsList()).containsExactly(SELF.value());
           e = Events.messageReceived(SELF, s.getMsg());
         }
+        if (e.destination().equals(MultisigCollector.DEFAULT_TIMER)) {
+          continue; // retransmission ticks: nothing is lost here
+        }
         PassiveModule m = modules.get(e.destination().top());
         assertThat(m).as("module for " + e).isNotNull();
         m.applyEvents(EventList.of(e)).forEach(queue::addLast);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import io.github.mirframework.client.ClientEvents;
 import io.github.mirframework.client.pb.Request;
+import io.github.mirframework.clientprogress.ClientProgress;
 import io.github.mirframework.crypto.CryptoEvents;
 import io.github.mirframework.crypto.HasherModule;
 import io.github.mirframework.crypto.pb.HashRequest;
@@ -20,6 +21,7 @@ import io.github.mirframework.mempool.pb.TransactionIDsResponse;
 import io.github.mirframework.mempool.pb.TransactionsResponse;
 import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.ModuleId;
+import io.github.mirframework.types.ReqNo;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
@@ -281,12 +283,15 @@ class SimpleMempoolTest {
   }
 
   @Test
-  void aTransactionSubmittedTwiceIsBatchedTwiceAsInMir() throws Exception {
+  void aTransactionSubmittedTwiceIsHeldAndBatchedOnce() throws Exception {
+    // Mir batched it twice; a resubmission now only costs its hashing.
     Harness h = new Harness();
     Request tx = tx("c", 0, "same");
-    h.apply(newRequests(List.of(tx)), newRequests(List.of(tx)));
+    Request sameNumber = tx("c", 0, "other data");
+    h.apply(newRequests(List.of(tx)), newRequests(List.of(tx, sameNumber)));
     assertThat(h.mempool.knownTransactions()).isEqualTo(1);
-    assertThat(batch(h).getTxsList()).containsExactly(tx, tx);
+    assertThat(h.mempool.stats().droppedDuplicate()).isEqualTo(2);
+    assertThat(batch(h).getTxsList()).containsExactly(tx);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -351,5 +356,201 @@ class SimpleMempoolTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> MempoolEvents.transactionsResponse(ORIGIN, List.of(true), List.of()))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Offering again until delivered; bounds
+
+  static NewBatch batchFor(Harness h, long epoch) throws Exception {
+    EventList out = h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, epoch));
+    assertThat(out.size()).isEqualTo(1);
+    return out.get(0).payload(NewBatch.class);
+  }
+
+  static Event newEpoch(long epoch, ClientProgress progress) {
+    return MempoolEvents.newEpoch(MEMPOOL, epoch, progress.toProto());
+  }
+
+  static ClientProgress delivered(String client, long... reqNos) {
+    ClientProgress p = new ClientProgress();
+    for (long r : reqNos) {
+      p.add(ClientId.of(client), ReqNo.of(r));
+    }
+    p.garbageCollect();
+    return p;
+  }
+
+  @Test
+  void aTransactionNotDeliveredIsOfferedAgainInTheNextEpochUntilDelivered() throws Exception {
+    Harness h = new Harness();
+    h.apply(newEpoch(0, new ClientProgress()));
+    List<Request> txs = txs(3);
+    h.apply(newRequests(txs));
+    assertThat(batchFor(h, 0).getTxsList()).containsExactlyElementsOf(txs);
+    // Offered once per epoch: nothing more in epoch 0.
+    assertThat(batchFor(h, 0).getTxsCount()).isZero();
+    // Epoch 1: request 0 was delivered; 1 and 2 (their batch was aborted) come again, in order.
+    h.apply(newEpoch(1, delivered("client", 0)));
+    assertThat(h.mempool.knownTransactions()).isEqualTo(2);
+    assertThat(h.mempool.stats().removedDelivered()).isEqualTo(1);
+    assertThat(batchFor(h, 1).getTxsList()).containsExactly(txs.get(1), txs.get(2));
+    // Epoch 2: nothing delivered again (e.g. the segment ended empty): offered a third time.
+    h.apply(newEpoch(2, delivered("client", 0)));
+    assertThat(batchFor(h, 2).getTxsList()).containsExactly(txs.get(1), txs.get(2));
+    // Epoch 3: all delivered; the mempool holds nothing and offers nothing.
+    h.apply(newEpoch(3, delivered("client", 0, 1, 2)));
+    assertThat(h.mempool.stats().held()).isZero();
+    assertThat(h.mempool.stats().heldBytes()).isZero();
+    assertThat(batchFor(h, 3).getTxsCount()).isZero();
+  }
+
+  @Test
+  void aBatchRequestOfALaterEpochWaitsForThatEpoch() throws Exception {
+    Harness h = new Harness();
+    h.apply(newEpoch(0, new ClientProgress()));
+    List<Request> txs = txs(2);
+    h.apply(newRequests(txs));
+    assertThat(batchFor(h, 0).getTxsList()).containsExactlyElementsOf(txs);
+    // The requester is in epoch 1 already, the mempool not: the request waits.
+    assertThat(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 1)).isEmpty()).isTrue();
+    EventList out = h.apply(newEpoch(1, delivered("client", 1)));
+    assertThat(out.size()).isEqualTo(1);
+    NewBatch b = out.get(0).payload(NewBatch.class);
+    assertThat(b.getOrigin()).isEqualTo(ORIGIN);
+    assertThat(b.getTxsList()).containsExactly(txs.get(0));
+  }
+
+  @Test
+  void aBatchRequestOfAnEarlierEpochGetsAnEmptyBatch() throws Exception {
+    Harness h = new Harness();
+    h.apply(newEpoch(3, new ClientProgress()));
+    h.apply(newRequests(txs(2)));
+    assertThat(batchFor(h, 2).getTxsCount()).isZero();
+    assertThat(h.mempool.pendingTransactions()).isEqualTo(2);
+    // Requests waiting for an epoch that a restored checkpoint skipped get empty batches too.
+    assertThat(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 5)).isEmpty()).isTrue();
+    EventList out = h.apply(newEpoch(7, new ClientProgress()));
+    assertThat(out.size()).isEqualTo(1);
+    assertThat(out.get(0).payload(NewBatch.class).getTxsCount()).isZero();
+  }
+
+  @Test
+  void deliveredAndOutOfWindowTransactionsAreRefusedAndCounted() throws Exception {
+    Harness h = new Harness(SimpleMempool.Params.defaults().withClientWindow(10));
+    h.apply(newEpoch(0, delivered("client", 0, 1, 2, 5)));
+    h.apply(
+        newRequests(
+            List.of(
+                tx("client", 1, "old"),
+                tx("client", 5, "delivered above the watermark"),
+                tx("client", 3, "fine"),
+                tx("client", 12, "last in window"),
+                tx("client", 13, "beyond the window"))));
+    SimpleMempool.Stats st = h.mempool.stats();
+    assertThat(st.droppedDelivered()).isEqualTo(2);
+    assertThat(st.droppedOutOfWindow()).isEqualTo(1);
+    assertThat(st.held()).isEqualTo(2);
+    assertThat(st.dropped()).isEqualTo(3);
+    assertThat(batchFor(h, 0).getTxsList())
+        .containsExactly(tx("client", 3, "fine"), tx("client", 12, "last in window"));
+  }
+
+  @Test
+  void byteLimitsPerClientAndInTotalRefuseAndCount() throws Exception {
+    Request one = tx("a", 0, "x".repeat(100));
+    long size = one.getSerializedSize() + SimpleMempool.TX_OVERHEAD_BYTES;
+    Harness h =
+        new Harness(
+            SimpleMempool.Params.defaults()
+                .withMaxBytesPerClient(2 * size + 5)
+                .withMaxTotalBytes(3 * size + 5));
+    List<Request> fromA = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      fromA.add(tx("a", i, "x".repeat(100)));
+    }
+    h.apply(newRequests(fromA));
+    assertThat(h.mempool.stats().held()).isEqualTo(2);
+    assertThat(h.mempool.stats().droppedClientFull()).isEqualTo(2);
+    h.apply(newRequests(List.of(tx("b", 0, "x".repeat(100)), tx("c", 0, "x".repeat(100)))));
+    assertThat(h.mempool.stats().held()).isEqualTo(3);
+    assertThat(h.mempool.stats().droppedMempoolFull()).isEqualTo(1);
+    long a1 = fromA.get(1).getSerializedSize() + SimpleMempool.TX_OVERHEAD_BYTES;
+    assertThat(h.mempool.stats().heldBytes()).isEqualTo(2 * size + a1);
+    // Delivery frees the room.
+    h.apply(newEpoch(1, delivered("a", 0, 1)));
+    assertThat(h.mempool.stats().heldBytes()).isEqualTo(size);
+    h.apply(newRequests(List.of(tx("c", 0, "x".repeat(100)))));
+    assertThat(h.mempool.stats().held()).isEqualTo(2);
+  }
+
+  @Test
+  void batchesRespectTheByteLimitAndOversizedTransactionsAreRefused() throws Exception {
+    Request small = tx("a", 0, "x".repeat(40));
+    int limit = 3 * small.getSerializedSize(); // two fit, not three (numbers above 0 cost bytes)
+    Harness h = new Harness(SimpleMempool.Params.defaults().withMaxBatchBytes(limit));
+    h.apply(
+        newRequests(
+            List.of(
+                small,
+                tx("a", 1, "x".repeat(40)),
+                tx("a", 2, "x".repeat(40)),
+                tx("b", 0, "y".repeat(limit)))));
+    assertThat(h.mempool.stats().droppedTooLarge()).isEqualTo(1);
+    assertThat(batch(h).getTxsCount()).isEqualTo(2);
+    assertThat(batch(h).getTxsCount()).isEqualTo(1);
+  }
+
+  @Test
+  void memoryIsReleasedOnceEverythingIsDelivered() throws Exception {
+    Harness h = new Harness(SimpleMempool.Params.defaults().withMaxTransactionsInBatch(1000));
+    ClientProgress progress = new ClientProgress();
+    for (int epoch = 0; epoch < 20; epoch++) {
+      h.apply(newEpoch(epoch, progress));
+      List<Request> txs = new ArrayList<>();
+      for (int i = 0; i < 500; i++) {
+        txs.add(tx("client-" + (i % 7), epoch * 500L + i, "data " + i));
+      }
+      h.apply(newRequests(txs));
+      // Half of each batch is delivered; the rest is offered again next epoch.
+      List<Request> offered = batchFor(h, epoch).getTxsList();
+      for (int i = 0; i < offered.size(); i += 2) {
+        progress.add(
+            ClientId.of(offered.get(i).getClientId()), ReqNo.of(offered.get(i).getReqNo()));
+      }
+      progress.garbageCollect();
+    }
+    assertThat(h.mempool.knownTransactions()).isPositive();
+    for (int epoch = 20; h.mempool.knownTransactions() > 0; epoch++) {
+      assertThat(epoch).isLessThan(40);
+      h.apply(newEpoch(epoch, progress));
+      for (Request r : batchFor(h, epoch).getTxsList()) {
+        progress.add(ClientId.of(r.getClientId()), ReqNo.of(r.getReqNo()));
+      }
+      progress.garbageCollect();
+    }
+    assertThat(h.mempool.stats().heldBytes()).isZero();
+    assertThat(h.mempool.stats().removedDelivered()).isEqualTo(20 * 500);
+    assertThat(h.mempool.pendingTransactions()).isZero();
+  }
+
+  @Test
+  void withoutAnEpochEveryRequestIsServedAtOnceAndTransactionsAreHandedOutOnce() throws Exception {
+    // Setups without a batch fetcher (Mir's original behaviour).
+    Harness h = new Harness();
+    List<Request> txs = txs(2);
+    h.apply(newRequests(txs));
+    assertThat(batchFor(h, 4).getTxsList()).containsExactlyElementsOf(txs);
+    assertThat(batch(h).getTxsCount()).isZero();
+    assertThat(h.mempool.epoch()).isEqualTo(-1);
+  }
+
+  @Test
+  void paramsValidateTheLimits() {
+    SimpleMempool.Params d = SimpleMempool.Params.defaults();
+    assertThatThrownBy(() -> d.withMaxBatchBytes(0)).hasMessageContaining("maxBatchBytes");
+    assertThatThrownBy(() -> d.withMaxBytesPerClient(0)).hasMessageContaining("maxBytesPerClient");
+    assertThatThrownBy(() -> d.withMaxTotalBytes(d.maxBytesPerClient() - 1))
+        .hasMessageContaining("maxTotalBytes");
+    assertThatThrownBy(() -> d.withClientWindow(0)).hasMessageContaining("clientWindow");
   }
 }

@@ -105,6 +105,25 @@ public final class BatchDbDsl {
   }
 
   /**
+   * As {@link #storeBatch(DslModule, ModuleId, ByteString, List, List, ByteString, Object)}, with a
+   * retention index (see {@link BatchDbEvents#storeBatch(ModuleId, ByteString, List, List,
+   * ByteString, io.github.mirframework.types.RetentionIndex, Origin)}).
+   */
+  public static void storeBatch(
+      DslModule m,
+      ModuleId batchDb,
+      ByteString batchId,
+      List<ByteString> txIds,
+      List<Request> txs,
+      ByteString metadata,
+      io.github.mirframework.types.RetentionIndex retentionIndex,
+      Object context) {
+    m.emit(
+        BatchDbEvents.storeBatch(
+            batchDb, batchId, txIds, txs, metadata, retentionIndex, m.origin(context)));
+  }
+
+  /**
    * Registers {@code handler} for {@code StoreBatch} events; it gets the whole request (batch ID,
    * transaction IDs, transactions, metadata) and its origin.
    */

@@ -3,6 +3,7 @@ package io.github.mirframework.availability.batchdb;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import io.github.mirframework.availability.batchdb.pb.BatchStored;
+import io.github.mirframework.availability.batchdb.pb.GarbageCollect;
 import io.github.mirframework.availability.batchdb.pb.LookupBatch;
 import io.github.mirframework.availability.batchdb.pb.LookupBatchResponse;
 import io.github.mirframework.availability.batchdb.pb.StoreBatch;
@@ -11,6 +12,7 @@ import io.github.mirframework.crypto.CryptoEvents;
 import io.github.mirframework.event.Event;
 import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.types.ModuleId;
+import io.github.mirframework.types.RetentionIndex;
 import java.util.List;
 
 /**
@@ -73,6 +75,29 @@ public final class BatchDbEvents {
             .build());
   }
 
+  /**
+   * As {@link #storeBatch(ModuleId, ByteString, List, List, ByteString, Origin)}, keeping the batch
+   * until a garbage collection above {@code retentionIndex}.
+   */
+  public static Event storeBatch(
+      ModuleId batchDb,
+      ByteString batchId,
+      List<ByteString> txIds,
+      List<Request> txs,
+      ByteString metadata,
+      RetentionIndex retentionIndex,
+      Origin origin) {
+    Event e = storeBatch(batchDb, batchId, txIds, txs, metadata, origin);
+    return Event.of(
+        batchDb,
+        e.payload(StoreBatch.class).toBuilder().setRetentionIndex(retentionIndex.value()).build());
+  }
+
+  /** Asks the batch database {@code batchDb} to delete the batches kept below {@code ri}. */
+  public static Event garbageCollect(ModuleId batchDb, RetentionIndex ri) {
+    return Event.of(batchDb, GarbageCollect.newBuilder().setRetentionIndex(ri.value()).build());
+  }
+
   /** The answer to a {@code StoreBatch}, addressed to the origin's module. */
   public static Event batchStored(Origin origin) {
     return Event.of(
@@ -88,6 +113,7 @@ public final class BatchDbEvents {
         LookupBatch.getDefaultInstance(),
         LookupBatchResponse.getDefaultInstance(),
         StoreBatch.getDefaultInstance(),
-        BatchStored.getDefaultInstance());
+        BatchStored.getDefaultInstance(),
+        GarbageCollect.getDefaultInstance());
   }
 }

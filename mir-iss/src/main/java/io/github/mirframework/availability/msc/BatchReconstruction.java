@@ -12,11 +12,13 @@ import io.github.mirframework.dsl.DslModule;
 import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.mempool.MempoolDsl;
 import io.github.mirframework.types.NodeId;
-import java.util.HashMap;
+import io.github.mirframework.types.RetentionIndex;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,20 +61,24 @@ final class BatchReconstruction {
   private final MultisigCollector.Params params;
   private final NodeId self;
   private final Rejections rejections;
-  private final Map<Long, FetchState> fetches = new HashMap<>();
+  private final Map<Long, FetchState> fetches = new TreeMap<>();
   private long nextReqId;
+  private final Runnable scheduleRetry;
+  private long retransmissions;
 
   BatchReconstruction(
       DslModule dsl,
       MultisigCollector.Config config,
       MultisigCollector.Params params,
       NodeId self,
-      Rejections rejections) {
+      Rejections rejections,
+      Runnable scheduleRetry) {
     this.dsl = dsl;
     this.config = config;
     this.params = params;
     this.self = self;
     this.rejections = rejections;
+    this.scheduleRetry = scheduleRetry;
 
     // upon event <availability, RequestTransactions | cert> do look the batch up locally
     AvailabilityDsl.uponRequestTransactions(dsl, this::onRequestTransactions);
@@ -105,6 +111,28 @@ final class BatchReconstruction {
   /** The number of batch fetches from other nodes in progress. */
   int pendingFetches() {
     return fetches.size();
+  }
+
+  long retransmissions() {
+    return retransmissions;
+  }
+
+  /** Asks again the signers that have not answered, for every fetch in progress. */
+  void retry() {
+    for (Map.Entry<Long, FetchState> e : fetches.entrySet()) {
+      FetchState f = e.getValue();
+      List<NodeId> silent = new ArrayList<>();
+      for (NodeId n : f.asked) {
+        if (!f.answered.contains(n)) {
+          silent.add(n);
+        }
+      }
+      if (!silent.isEmpty()) {
+        retransmissions += silent.size();
+        dsl.sendMessage(
+            config.net(), config.self(), MscMessages.requestBatch(f.batchId, e.getKey()), silent);
+      }
+    }
   }
 
   private void onRequestTransactions(Cert cert, Origin origin) {
@@ -148,6 +176,7 @@ final class BatchReconstruction {
     fetches.put(reqId, new FetchState(ctx.batchId(), ctx.origin(), asked));
     dsl.sendMessage(
         config.net(), config.self(), MscMessages.requestBatch(ctx.batchId(), reqId), asked);
+    scheduleRetry.run();
   }
 
   private void onRequestBatch(NodeId from, RequestBatchMessage msg) {
@@ -219,14 +248,26 @@ final class BatchReconstruction {
       return;
     }
     fetches.remove(ctx.reqId());
-    BatchDbDsl.storeBatch(
-        dsl,
-        config.batchDb(),
-        batchId,
-        ctx.txIds(),
-        ctx.txs(),
-        ByteString.EMPTY,
-        new StoreFetchedBatchContext());
+    if (params.epoch() == MultisigCollector.Params.NO_EPOCH) {
+      BatchDbDsl.storeBatch(
+          dsl,
+          config.batchDb(),
+          batchId,
+          ctx.txIds(),
+          ctx.txs(),
+          ByteString.EMPTY,
+          new StoreFetchedBatchContext());
+    } else {
+      BatchDbDsl.storeBatch(
+          dsl,
+          config.batchDb(),
+          batchId,
+          ctx.txIds(),
+          ctx.txs(),
+          ByteString.EMPTY,
+          RetentionIndex.of(params.epoch()),
+          new StoreFetchedBatchContext());
+    }
     dsl.emit(AvailabilityEvents.provideTransactions(fetch.origin, ctx.txs()));
   }
 

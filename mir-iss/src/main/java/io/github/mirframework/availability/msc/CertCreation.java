@@ -13,6 +13,9 @@ import io.github.mirframework.dsl.DslModule;
 import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.mempool.MempoolDsl;
 import io.github.mirframework.types.NodeId;
+import io.github.mirframework.types.RetentionIndex;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -31,6 +34,7 @@ final class CertCreation {
   private static final class RequestState {
     final Origin origin;
     ByteString batchId; // null until the mempool has computed it
+    List<Request> txs; // null until the mempool has computed the batch ID
     final Set<NodeId> receivedSig = new HashSet<>();
     // Sorted by signer so that the certificate does not depend on arrival order (Mir: map order).
     final SortedMap<NodeId, ByteString> sigs = new TreeMap<>();
@@ -64,16 +68,30 @@ final class CertCreation {
   // A TreeMap so that certificates of concurrent requests come out in request order.
   private final Map<Long, RequestState> requests = new TreeMap<>();
   private long nextReqId;
+  private final Runnable scheduleRetry;
+
+  /** What one requester has made this member do: request ID → signature (empty: in progress). */
+  private static final class Served {
+    final Map<Long, ByteString> sigs = new HashMap<>();
+    long bytes;
+  }
+
+  private final Map<NodeId, Served> served = new HashMap<>();
+  private long refusedOverLimit;
+  private long storedBytesForOthers;
+  private long retransmissions;
 
   CertCreation(
       DslModule dsl,
       MultisigCollector.Config config,
       MultisigCollector.Params params,
-      Rejections rejections) {
+      Rejections rejections,
+      Runnable scheduleRetry) {
     this.dsl = dsl;
     this.config = config;
     this.params = params;
     this.rejections = rejections;
+    this.scheduleRetry = scheduleRetry;
 
     // ---- the requester ----
 
@@ -118,13 +136,51 @@ final class CertCreation {
     return requests.size();
   }
 
+  long refusedOverLimit() {
+    return refusedOverLimit;
+  }
+
+  long storedBytesForOthers() {
+    return storedBytesForOthers;
+  }
+
+  long retransmissions() {
+    return retransmissions;
+  }
+
+  /** Asks again the members whose signature is missing, for every request short of signatures. */
+  void retry() {
+    for (Map.Entry<Long, RequestState> e : requests.entrySet()) {
+      RequestState state = e.getValue();
+      if (state.batchId == null) {
+        continue; // the mempool has not answered yet: nothing was sent
+      }
+      List<NodeId> silent = new ArrayList<>();
+      for (NodeId n : params.allNodes()) {
+        if (!state.receivedSig.contains(n)) {
+          silent.add(n);
+        }
+      }
+      if (!silent.isEmpty()) {
+        retransmissions += silent.size();
+        dsl.sendMessage(
+            config.net(), config.self(), MscMessages.requestSig(state.txs, e.getKey()), silent);
+      }
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // The requester
 
   private void onRequestCert(Origin origin) {
     long reqId = nextReqId++;
     requests.put(reqId, new RequestState(origin));
-    MempoolDsl.requestBatch(dsl, config.mempool(), new BatchFromMempoolContext(reqId));
+    if (params.epoch() == MultisigCollector.Params.NO_EPOCH) {
+      MempoolDsl.requestBatch(dsl, config.mempool(), new BatchFromMempoolContext(reqId));
+    } else {
+      MempoolDsl.requestBatch(
+          dsl, config.mempool(), params.epoch(), new BatchFromMempoolContext(reqId));
+    }
   }
 
   private void onNewBatch(List<ByteString> txIds, List<Request> txs, BatchFromMempoolContext ctx) {
@@ -138,11 +194,13 @@ final class CertCreation {
       throw new IllegalStateException("no state for own certificate request " + ctx.reqId());
     }
     state.batchId = batchId;
+    state.txs = ctx.txs();
     dsl.sendMessage(
         config.net(),
         config.self(),
         MscMessages.requestSig(ctx.txs(), ctx.reqId()),
         params.allNodes());
+    scheduleRetry.run();
   }
 
   private void onSig(NodeId from, SigMessage msg) {
@@ -205,6 +263,35 @@ final class CertCreation {
       rejections.reject(from, "RequestSig", "sender is not a member");
       return;
     }
+    Served s = served.computeIfAbsent(from, n -> new Served());
+    ByteString done = s.sigs.get(msg.getReqId());
+    if (done != null) {
+      // A retransmission: answer with the signature made before, or wait for it.
+      if (!done.isEmpty()) {
+        dsl.sendMessage(
+            config.net(), config.self(), MscMessages.sig(done, msg.getReqId()), List.of(from));
+      }
+      return;
+    }
+    long bytes = msg.getSerializedSize();
+    if (s.sigs.size() >= params.maxRequestsPerSender()
+        || s.bytes + bytes > params.maxBytesPerSender()) {
+      refusedOverLimit++;
+      rejections.reject(
+          from,
+          "RequestSig",
+          "over the sender's limits ("
+              + s.sigs.size()
+              + " requests, "
+              + s.bytes
+              + " + "
+              + bytes
+              + " bytes)");
+      return;
+    }
+    s.sigs.put(msg.getReqId(), ByteString.EMPTY);
+    s.bytes += bytes;
+    storedBytesForOthers += bytes;
     List<Request> txs = List.copyOf(msg.getTxsList());
     MempoolDsl.requestTransactionIds(
         dsl, config.mempool(), txs, new ReceivedTxIdsContext(from, txs, msg.getReqId()));
@@ -220,14 +307,26 @@ final class CertCreation {
   }
 
   private void onReceivedBatchId(ByteString batchId, ReceivedBatchIdContext ctx) {
-    BatchDbDsl.storeBatch(
-        dsl,
-        config.batchDb(),
-        batchId,
-        ctx.txIds(),
-        ctx.txs(),
-        ByteString.EMPTY,
-        new StoreReceivedBatchContext(ctx.requester(), ctx.reqId(), batchId));
+    if (params.epoch() == MultisigCollector.Params.NO_EPOCH) {
+      BatchDbDsl.storeBatch(
+          dsl,
+          config.batchDb(),
+          batchId,
+          ctx.txIds(),
+          ctx.txs(),
+          ByteString.EMPTY,
+          new StoreReceivedBatchContext(ctx.requester(), ctx.reqId(), batchId));
+    } else {
+      BatchDbDsl.storeBatch(
+          dsl,
+          config.batchDb(),
+          batchId,
+          ctx.txIds(),
+          ctx.txs(),
+          ByteString.EMPTY,
+          RetentionIndex.of(params.epoch()),
+          new StoreReceivedBatchContext(ctx.requester(), ctx.reqId(), batchId));
+    }
   }
 
   private void onReceivedBatchStored(StoreReceivedBatchContext ctx) {
@@ -239,6 +338,7 @@ final class CertCreation {
   }
 
   private void onSigned(ByteString signature, SignReceivedBatchContext ctx) {
+    served.get(ctx.requester()).sigs.put(ctx.reqId(), signature);
     dsl.sendMessage(
         config.net(),
         config.self(),

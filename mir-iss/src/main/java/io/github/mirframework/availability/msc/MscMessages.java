@@ -6,6 +6,7 @@ import io.github.mirframework.availability.msc.pb.InstanceParams;
 import io.github.mirframework.availability.msc.pb.ProvideBatchMessage;
 import io.github.mirframework.availability.msc.pb.RequestBatchMessage;
 import io.github.mirframework.availability.msc.pb.RequestSigMessage;
+import io.github.mirframework.availability.msc.pb.RetryTick;
 import io.github.mirframework.availability.msc.pb.SigMessage;
 import io.github.mirframework.client.pb.Request;
 import java.util.List;
@@ -63,6 +64,7 @@ public final class MscMessages {
         SigMessage.getDefaultInstance(),
         RequestBatchMessage.getDefaultInstance(),
         ProvideBatchMessage.getDefaultInstance(),
-        InstanceParams.getDefaultInstance());
+        InstanceParams.getDefaultInstance(),
+        RetryTick.getDefaultInstance());
   }
 }

@@ -3,15 +3,19 @@ package io.github.mirframework.availability.msc;
 import com.google.protobuf.ByteString;
 import io.github.mirframework.availability.batchdb.FakeBatchDb;
 import io.github.mirframework.availability.msc.pb.InstanceParams;
+import io.github.mirframework.availability.msc.pb.RetryTick;
 import io.github.mirframework.crypto.CryptoModule;
 import io.github.mirframework.dsl.DslModule;
+import io.github.mirframework.event.Event;
 import io.github.mirframework.event.EventList;
+import io.github.mirframework.event.Events;
 import io.github.mirframework.factory.FactoryModule;
 import io.github.mirframework.mempool.SimpleMempool;
 import io.github.mirframework.module.PassiveModule;
 import io.github.mirframework.net.Membership;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -53,12 +57,21 @@ import org.slf4j.LoggerFactory;
  * requests, a member's second signature, empty or oversized signatures, invalid signatures (they do
  * not count); batch requests with an empty or oversized batch ID; batches from nodes that were not
  * asked, a node's second answer, unknown or completed requests, and batches whose recomputed ID
- * differs from the certified one (never stored). A member does sign every batch another member asks
- * it to sign, as in Mir; the batch database is never garbage-collected.
+ * differs from the certified one (never stored).
  *
- * <p><b>No retransmission.</b> Like Mir's, this module relies on the transport for reliable links:
- * if a {@code RequestSigMessage} or enough {@code SigMessage}s are lost, or every signer's {@code
- * ProvideBatchMessage}, the request stalls forever (it never yields a wrong result).
+ * <p><b>Bounded work for other members</b> (beyond Mir): a member serves each {@code (requester,
+ * request ID)} once; a repeated {@code RequestSigMessage} (a retransmission) is answered with the
+ * signature already made, without hashing, storing or signing again. Each requester can make an
+ * instance serve at most {@link Params#maxRequestsPerSender()} requests and store at most {@link
+ * Params#maxBytesPerSender()} bytes; more are refused and counted ({@link #refusedOverLimit()}).
+ * Stored batches carry the instance's epoch as retention index and are deleted when ISS
+ * garbage-collects the epoch (see {@link #reconfigurable(Config, NodeId, InstanceSettings,
+ * Logger)}).
+ *
+ * <p><b>Retransmission</b> (beyond Mir, which relied on reliable links): while a certificate
+ * request lacks signatures or a batch fetch lacks a correct batch, the instance asks again every
+ * {@link Params#retryPeriod()} (through the timer {@link Config#timer()}), and only the members
+ * that have not answered.
  *
  * <p>Mir-Java fixes three things of Mir's implementation: certificate verification accepts
  * certificates with exactly f+1 signatures (Mir demanded more, rejecting its own certificates);
@@ -71,6 +84,9 @@ import org.slf4j.LoggerFactory;
 public final class MultisigCollector implements PassiveModule {
   /** Mir's default ID of the availability module. */
   public static final ModuleId DEFAULT_ID = ModuleId.of("availability");
+
+  /** The default ID of the timer module. */
+  public static final ModuleId DEFAULT_TIMER = ModuleId.of("timer");
 
   /**
    * Largest accepted signature in a received message or certificate, in bytes: more than any scheme
@@ -91,9 +107,15 @@ public final class MultisigCollector implements PassiveModule {
    * @param batchDb the batch database (default {@code "batchdb"})
    * @param net the transport (default {@code "net"})
    * @param crypto the crypto module that signs and checks signatures (default {@code "crypto"})
+   * @param timer the timer that schedules retransmissions (default {@code "timer"})
    */
   public record Config(
-      ModuleId self, ModuleId mempool, ModuleId batchDb, ModuleId net, ModuleId crypto) {
+      ModuleId self,
+      ModuleId mempool,
+      ModuleId batchDb,
+      ModuleId net,
+      ModuleId crypto,
+      ModuleId timer) {
     /** Checks that no ID is missing. */
     public Config {
       Objects.requireNonNull(self, "self");
@@ -101,11 +123,18 @@ public final class MultisigCollector implements PassiveModule {
       Objects.requireNonNull(batchDb, "batchDb");
       Objects.requireNonNull(net, "net");
       Objects.requireNonNull(crypto, "crypto");
+      Objects.requireNonNull(timer, "timer");
+    }
+
+    /** The given IDs and the timer {@code "timer"}. */
+    public Config(
+        ModuleId self, ModuleId mempool, ModuleId batchDb, ModuleId net, ModuleId crypto) {
+      this(self, mempool, batchDb, net, crypto, DEFAULT_TIMER);
     }
 
     /**
      * Mir's default IDs: {@code "availability"}, {@code "mempool"}, {@code "batchdb"}, {@code
-     * "net"}, {@code "crypto"}.
+     * "net"}, {@code "crypto"}, and {@code "timer"}.
      */
     public static Config defaults() {
       return new Config(
@@ -113,37 +142,44 @@ public final class MultisigCollector implements PassiveModule {
           SimpleMempool.DEFAULT_ID,
           FakeBatchDb.DEFAULT_ID,
           ModuleId.of("net"),
-          CryptoModule.DEFAULT_ID);
+          CryptoModule.DEFAULT_ID,
+          DEFAULT_TIMER);
     }
 
     /** Returns a copy with another ID of this module. */
     public Config withSelf(ModuleId id) {
-      return new Config(id, mempool, batchDb, net, crypto);
+      return new Config(id, mempool, batchDb, net, crypto, timer);
     }
 
     /** Returns a copy with another mempool. */
     public Config withMempool(ModuleId id) {
-      return new Config(self, id, batchDb, net, crypto);
+      return new Config(self, id, batchDb, net, crypto, timer);
     }
 
     /** Returns a copy with another batch database. */
     public Config withBatchDb(ModuleId id) {
-      return new Config(self, mempool, id, net, crypto);
+      return new Config(self, mempool, id, net, crypto, timer);
     }
 
     /** Returns a copy with another transport. */
     public Config withNet(ModuleId id) {
-      return new Config(self, mempool, batchDb, id, crypto);
+      return new Config(self, mempool, batchDb, id, crypto, timer);
     }
 
     /** Returns a copy with another crypto module. */
     public Config withCrypto(ModuleId id) {
-      return new Config(self, mempool, batchDb, net, id);
+      return new Config(self, mempool, batchDb, net, id, timer);
+    }
+
+    /** Returns a copy with another timer. */
+    public Config withTimer(ModuleId id) {
+      return new Config(self, mempool, batchDb, net, crypto, id);
     }
   }
 
   /**
-   * The parameters of one instance. All nodes must use the same parameters.
+   * The parameters of one instance. All nodes must use the same {@code instanceUid}, {@code
+   * allNodes} and {@code f}; the others are local.
    *
    * @param instanceUid identifies this instance; it is part of every signature so that signatures
    *     of one instance are useless in another. Must be unique per instance (the reconfigurable
@@ -153,12 +189,40 @@ public final class MultisigCollector implements PassiveModule {
    * @param allNodes the members, without duplicates
    * @param f the number of faulty members tolerated; n ≥ 2f+1 is required, and a certificate holds
    *     f+1 signatures
+   * @param epoch the epoch of this instance, or {@link #NO_EPOCH}: names the epoch in batch
+   *     requests to the mempool and is the retention index of the batches it stores
+   * @param retryPeriod how long to wait for missing signatures or batches before asking again
+   * @param maxRequestsPerSender the most signature requests of one member this instance serves;
+   *     more are refused (counted)
+   * @param maxBytesPerSender the most bytes of transactions one member can make this instance
+   *     store; more are refused (counted). A correct leader needs up to its segment length times
+   *     the mempool's batch size
    */
-  public record Params(ByteString instanceUid, List<NodeId> allNodes, int f) {
+  public record Params(
+      ByteString instanceUid,
+      List<NodeId> allNodes,
+      int f,
+      long epoch,
+      Duration retryPeriod,
+      int maxRequestsPerSender,
+      long maxBytesPerSender) {
+    /** {@link #epoch()} of an instance not bound to an epoch. */
+    public static final long NO_EPOCH = -1;
+
+    /** Default {@link #retryPeriod()}: 500 ms. */
+    public static final Duration DEFAULT_RETRY_PERIOD = Duration.ofMillis(500);
+
+    /** Default {@link #maxRequestsPerSender()}. */
+    public static final int DEFAULT_MAX_REQUESTS_PER_SENDER = 1024;
+
+    /** Default {@link #maxBytesPerSender()}: 32 MiB. */
+    public static final long DEFAULT_MAX_BYTES_PER_SENDER = 32L << 20;
+
     /** Validates the parameters; messages name the bad value. */
     public Params {
       Objects.requireNonNull(instanceUid, "instanceUid");
       Objects.requireNonNull(allNodes, "allNodes");
+      Objects.requireNonNull(retryPeriod, "retryPeriod");
       if (instanceUid.isEmpty()) {
         throw new IllegalArgumentException("instanceUid must not be empty");
       }
@@ -176,6 +240,32 @@ public final class MultisigCollector implements PassiveModule {
         throw new IllegalArgumentException(
             "cannot tolerate " + f + " failures among " + allNodes.size() + " nodes (n < 2f+1)");
       }
+      if (epoch < NO_EPOCH) {
+        throw new IllegalArgumentException("epoch must be -1 (none) or not negative: " + epoch);
+      }
+      if (retryPeriod.isNegative() || retryPeriod.isZero()) {
+        throw new IllegalArgumentException("retryPeriod must be positive: " + retryPeriod);
+      }
+      if (maxRequestsPerSender < 1) {
+        throw new IllegalArgumentException(
+            "maxRequestsPerSender must be at least 1: " + maxRequestsPerSender);
+      }
+      if (maxBytesPerSender < 1) {
+        throw new IllegalArgumentException(
+            "maxBytesPerSender must be at least 1: " + maxBytesPerSender);
+      }
+    }
+
+    /** An instance without epoch, with the default retry period and limits. */
+    public Params(ByteString instanceUid, List<NodeId> allNodes, int f) {
+      this(
+          instanceUid,
+          allNodes,
+          f,
+          NO_EPOCH,
+          DEFAULT_RETRY_PERIOD,
+          DEFAULT_MAX_REQUESTS_PER_SENDER,
+          DEFAULT_MAX_BYTES_PER_SENDER);
     }
 
     /**
@@ -187,7 +277,25 @@ public final class MultisigCollector implements PassiveModule {
 
     /** Returns a copy with another f. */
     public Params withF(int newF) {
-      return new Params(instanceUid, allNodes, newF);
+      return new Params(
+          instanceUid, allNodes, newF, epoch, retryPeriod, maxRequestsPerSender, maxBytesPerSender);
+    }
+
+    /** Returns a copy bound to epoch {@code e} (or {@link #NO_EPOCH}). */
+    public Params withEpoch(long e) {
+      return new Params(
+          instanceUid, allNodes, f, e, retryPeriod, maxRequestsPerSender, maxBytesPerSender);
+    }
+
+    /** Returns a copy with another retry period. */
+    public Params withRetryPeriod(Duration period) {
+      return new Params(
+          instanceUid, allNodes, f, epoch, period, maxRequestsPerSender, maxBytesPerSender);
+    }
+
+    /** Returns a copy with other per-sender limits. */
+    public Params withSenderLimits(int maxRequests, long maxBytes) {
+      return new Params(instanceUid, allNodes, f, epoch, retryPeriod, maxRequests, maxBytes);
     }
 
     /** The number of members. */
@@ -206,6 +314,37 @@ public final class MultisigCollector implements PassiveModule {
     }
   }
 
+  /**
+   * The local settings the reconfigurable module gives each instance it creates (on top of the
+   * membership, f and epoch, which come from the instance's ID and parameters).
+   *
+   * @param retryPeriod see {@link Params#retryPeriod()}
+   * @param maxRequestsPerSender see {@link Params#maxRequestsPerSender()}
+   * @param maxBytesPerSender see {@link Params#maxBytesPerSender()}
+   */
+  public record InstanceSettings(
+      Duration retryPeriod, int maxRequestsPerSender, long maxBytesPerSender) {
+    /** Validates the settings (as {@link Params} does). */
+    public InstanceSettings {
+      new Params(
+          ByteString.copyFromUtf8("x"),
+          List.of(NodeId.of("0")),
+          0,
+          Params.NO_EPOCH,
+          retryPeriod,
+          maxRequestsPerSender,
+          maxBytesPerSender);
+    }
+
+    /** The defaults of {@link Params}. */
+    public static InstanceSettings defaults() {
+      return new InstanceSettings(
+          Params.DEFAULT_RETRY_PERIOD,
+          Params.DEFAULT_MAX_REQUESTS_PER_SENDER,
+          Params.DEFAULT_MAX_BYTES_PER_SENDER);
+    }
+  }
+
   private final Config config;
   private final Params params;
   private final NodeId self;
@@ -213,6 +352,7 @@ public final class MultisigCollector implements PassiveModule {
   private final Rejections rejections;
   private final CertCreation certCreation;
   private final BatchReconstruction batchReconstruction;
+  private boolean retryScheduled;
 
   /**
    * Returns the multisig collector of node {@code self}. The node need not be a member: a
@@ -225,9 +365,35 @@ public final class MultisigCollector implements PassiveModule {
     this.self = Objects.requireNonNull(self, "self");
     dsl = new DslModule(config.self());
     rejections = new Rejections(config.self());
-    certCreation = new CertCreation(dsl, config, params, rejections);
+    certCreation = new CertCreation(dsl, config, params, rejections, this::scheduleRetry);
     new CertVerification(dsl, config, params);
-    batchReconstruction = new BatchReconstruction(dsl, config, params, self, rejections);
+    batchReconstruction =
+        new BatchReconstruction(dsl, config, params, self, rejections, this::scheduleRetry);
+
+    // upon event <self, RetryTick> do ask the silent members again; schedule the next tick if
+    // needed
+    dsl.upon(RetryTick.class, t -> onRetryTick());
+  }
+
+  /** Schedules a {@code RetryTick} after the retry period, unless one is scheduled already. */
+  private void scheduleRetry() {
+    if (!retryScheduled) {
+      retryScheduled = true;
+      dsl.emit(
+          Events.timerDelay(
+              config.timer(),
+              List.of(Event.of(config.self(), RetryTick.getDefaultInstance())),
+              params.retryPeriod()));
+    }
+  }
+
+  private void onRetryTick() {
+    retryScheduled = false;
+    certCreation.retry();
+    batchReconstruction.retry();
+    if (certCreation.pendingRequests() > 0 || batchReconstruction.pendingFetches() > 0) {
+      scheduleRetry();
+    }
   }
 
   /**
@@ -243,13 +409,27 @@ public final class MultisigCollector implements PassiveModule {
    * batch (they come from the local node).
    */
   public static MultisigCollectorFactory reconfigurable(Config config, NodeId self) {
-    return reconfigurable(config, self, LoggerFactory.getLogger(FactoryModule.class));
+    return reconfigurable(
+        config, self, InstanceSettings.defaults(), LoggerFactory.getLogger(FactoryModule.class));
   }
 
   /** As {@link #reconfigurable(Config, NodeId)}, with the factory logging to {@code logger}. */
   public static MultisigCollectorFactory reconfigurable(Config config, NodeId self, Logger logger) {
+    return reconfigurable(config, self, InstanceSettings.defaults(), logger);
+  }
+
+  /**
+   * As {@link #reconfigurable(Config, NodeId)}, with {@code settings} for every instance. An
+   * instance whose ID ends in a number (ISS's {@code availability/<epoch>}) is bound to that epoch:
+   * it names it in batch requests and stores its batches with it as retention index. The factory
+   * also forwards its garbage collection to the batch database ({@code GarbageCollect} with the
+   * same retention index), so stored batches go with their epoch's instance.
+   */
+  public static MultisigCollectorFactory reconfigurable(
+      Config config, NodeId self, InstanceSettings settings, Logger logger) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(self, "self");
+    Objects.requireNonNull(settings, "settings");
     FactoryModule factory =
         new FactoryModule(
             config.self(),
@@ -262,12 +442,25 @@ public final class MultisigCollector implements PassiveModule {
                   }
                   return new MultisigCollector(
                       config.withSelf(id),
-                      Params.withMaxFaults(
-                          ByteString.copyFromUtf8(id.value()), List.copyOf(sorted)),
+                      Params.withMaxFaults(ByteString.copyFromUtf8(id.value()), List.copyOf(sorted))
+                          .withEpoch(epochOf(id))
+                          .withRetryPeriod(settings.retryPeriod())
+                          .withSenderLimits(
+                              settings.maxRequestsPerSender(), settings.maxBytesPerSender()),
                       self);
                 }),
             logger);
-    return new MultisigCollectorFactory(config.self(), factory);
+    return new MultisigCollectorFactory(config.self(), factory, config.batchDb());
+  }
+
+  /** The epoch named by the last part of an instance ID, or {@link Params#NO_EPOCH}. */
+  static long epochOf(ModuleId id) {
+    String v = id.value();
+    String last = v.substring(v.lastIndexOf('/') + 1);
+    if (last.isEmpty() || last.length() > 18 || !last.chars().allMatch(Character::isDigit)) {
+      return Params.NO_EPOCH;
+    }
+    return Long.parseLong(last);
   }
 
   /** The parameters for a new instance of the reconfigurable module with membership {@code m}. */
@@ -316,6 +509,21 @@ public final class MultisigCollector implements PassiveModule {
   /** The number of this node's certificate requests still collecting signatures. */
   public int pendingCertRequests() {
     return certCreation.pendingRequests();
+  }
+
+  /** Signature requests this instance refused because their sender was over its limits. */
+  public long refusedOverLimit() {
+    return certCreation.refusedOverLimit();
+  }
+
+  /** Bytes of transactions other members made this instance store, over all members. */
+  public long storedBytesForOthers() {
+    return certCreation.storedBytesForOthers();
+  }
+
+  /** Retransmitted signature requests and batch requests (one per message sent again). */
+  public long retransmissions() {
+    return certCreation.retransmissions() + batchReconstruction.retransmissions();
   }
 
   /** The number of this node's batch fetches from other nodes still waiting for a correct batch. */

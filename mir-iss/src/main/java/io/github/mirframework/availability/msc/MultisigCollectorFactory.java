@@ -1,11 +1,14 @@
 package io.github.mirframework.availability.msc;
 
+import io.github.mirframework.availability.batchdb.BatchDbEvents;
 import io.github.mirframework.event.Event;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.pb.MessageReceived;
 import io.github.mirframework.factory.FactoryModule;
+import io.github.mirframework.factory.pb.GarbageCollect;
 import io.github.mirframework.module.PassiveModule;
 import io.github.mirframework.types.ModuleId;
+import io.github.mirframework.types.RetentionIndex;
 import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -29,11 +32,13 @@ public final class MultisigCollectorFactory implements PassiveModule {
 
   private final ModuleId id;
   private final FactoryModule factory;
+  private final ModuleId batchDb;
   private long droppedMessages;
 
-  MultisigCollectorFactory(ModuleId id, FactoryModule factory) {
+  MultisigCollectorFactory(ModuleId id, FactoryModule factory, ModuleId batchDb) {
     this.id = Objects.requireNonNull(id, "id");
     this.factory = Objects.requireNonNull(factory, "factory");
+    this.batchDb = batchDb;
   }
 
   @Override
@@ -60,7 +65,18 @@ public final class MultisigCollectorFactory implements PassiveModule {
         accepted.add(e);
       }
     }
-    return factory.applyEvents(accepted == null ? events : accepted);
+    EventList in = accepted == null ? events : accepted;
+    EventList out = factory.applyEvents(in);
+    if (batchDb != null) {
+      // The stored batches of an epoch go with the epoch's instance.
+      for (int i = 0; i < in.size(); i++) {
+        Event e = in.get(i);
+        if (e.destination().equals(id) && e.payload() instanceof GarbageCollect gc) {
+          out.add(BatchDbEvents.garbageCollect(batchDb, RetentionIndex.of(gc.getRetentionIndex())));
+        }
+      }
+    }
+    return out;
   }
 
   /** The IDs of the current instances, sorted. */

@@ -15,6 +15,7 @@ import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.ModuleId;
+import io.github.mirframework.types.RetentionIndex;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -97,13 +98,16 @@ class FakeBatchDbTest {
   }
 
   @Test
-  void storingABatchAgainReplacesIt() throws Exception {
+  void storingABatchAgainKeepsTheFirstCopy() throws Exception {
+    // A batch ID is the hash of its transactions: a second store of the same ID is the same batch
+    // (Mir's later versions keep the first copy too).
     FakeBatchDb db = new FakeBatchDb();
     db.applyEvents(EventList.of(store(B1, META, 0), store(B1, ByteString.EMPTY, 5, 6)));
     LookupBatchResponse r = lookup(db, B1);
-    assertThat(r.getTxsList()).containsExactly(tx(5), tx(6));
-    assertThat(r.getMetadata()).isEmpty();
+    assertThat(r.getTxsList()).containsExactly(tx(0));
+    assertThat(r.getMetadata()).isEqualTo(META);
     assertThat(db.batchCount()).isEqualTo(1);
+    assertThat(db.transactionCount()).isEqualTo(1);
   }
 
   @Test
@@ -155,5 +159,64 @@ class FakeBatchDbTest {
     requester.applyEvents(responses);
     assertThat(seen).containsExactly("stored a", "lookup b true 1", "lookup c false 0");
     assertThat(requester.storedContexts()).isZero();
+  }
+
+  static Event storeAt(long retentionIndex, ByteString batchId, int... txs) {
+    List<ByteString> ids = new ArrayList<>();
+    List<Request> reqs = new ArrayList<>();
+    for (int i : txs) {
+      ids.add(id(i));
+      reqs.add(tx(i));
+    }
+    return BatchDbEvents.storeBatch(
+        DB, batchId, ids, reqs, ByteString.EMPTY, RetentionIndex.of(retentionIndex), ORIGIN);
+  }
+
+  static Event gc(long retentionIndex) {
+    return BatchDbEvents.garbageCollect(DB, RetentionIndex.of(retentionIndex));
+  }
+
+  @Test
+  void batchesAreDeletedWhenTheirRetentionIndexIsCollected() throws Exception {
+    FakeBatchDb db = new FakeBatchDb();
+    ByteString b3 = ByteString.copyFromUtf8("batch three");
+    db.applyEvents(EventList.of(storeAt(1, B1, 0, 1), storeAt(2, B2, 1, 2), storeAt(3, b3, 3)));
+    long bytes = db.storedBytes();
+    assertThat(db.transactionCount()).isEqualTo(4);
+    db.applyEvents(EventList.of(gc(2)));
+    assertThat(db.contains(B1)).isFalse();
+    assertThat(lookup(db, B1).getFound()).isFalse();
+    // Transaction 1 is shared with batch two and stays; transaction 0 goes.
+    assertThat(lookup(db, B2).getTxsList()).containsExactly(tx(1), tx(2));
+    assertThat(db.transactionCount()).isEqualTo(3);
+    assertThat(db.storedBytes()).isEqualTo(bytes - tx(0).getSerializedSize());
+    db.applyEvents(EventList.of(gc(1))); // never goes back
+    assertThat(db.collectedBelow()).isEqualTo(2);
+    db.applyEvents(EventList.of(gc(4)));
+    assertThat(db.batchCount()).isZero();
+    assertThat(db.transactionCount()).isZero();
+    assertThat(db.storedBytes()).isZero();
+  }
+
+  @Test
+  void aBatchStoredUnderSeveralIndexesIsKeptForTheHighest() throws Exception {
+    FakeBatchDb db = new FakeBatchDb();
+    db.applyEvents(EventList.of(storeAt(1, B1, 0), storeAt(3, B1, 0), storeAt(2, B1, 0)));
+    db.applyEvents(EventList.of(gc(3)));
+    assertThat(lookup(db, B1).getTxsList()).containsExactly(tx(0));
+    db.applyEvents(EventList.of(gc(4)));
+    assertThat(db.batchCount()).isZero();
+  }
+
+  @Test
+  void aStoreBelowTheCollectedIndexIsConfirmedButNotKeptAndUnindexedBatchesStay() throws Exception {
+    FakeBatchDb db = new FakeBatchDb();
+    db.applyEvents(EventList.of(store(B2, META, 7), gc(5)));
+    EventList out = db.applyEvents(EventList.of(storeAt(4, B1, 0)));
+    assertThat(out.get(0).payload(BatchStored.class).getOrigin()).isEqualTo(ORIGIN);
+    assertThat(db.contains(B1)).isFalse();
+    assertThat(db.contains(B2)).isTrue();
+    db.applyEvents(EventList.of(gc(1_000_000)));
+    assertThat(lookup(db, B2).getTxsList()).containsExactly(tx(7));
   }
 }

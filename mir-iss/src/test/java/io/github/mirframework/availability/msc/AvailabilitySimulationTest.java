@@ -252,6 +252,7 @@ class AvailabilitySimulationTest {
                   (id, env) -> {
                     Map<ModuleId, Module> m = new LinkedHashMap<>();
                     m.put(NET, env.transport());
+                    m.put(MultisigCollector.DEFAULT_TIMER, env.timer());
                     m.put(CRYPTO, new CryptoModule(KEYS.get(id)));
                     m.put(HASHER, new HasherModule());
                     m.put(
@@ -723,15 +724,17 @@ class AvailabilitySimulationTest {
   }
 
   /**
-   * Without retransmission, loss makes some certificate requests stall for good (a request needs
-   * one of three remote round trips to succeed: about 13% stall at 30% loss), but most succeed.
-   * Deterministic for these seeds (70 of 80 when written).
+   * Without retransmission, loss made some certificate requests stall for good (a request needs one
+   * of three remote round trips to succeed: about 13% stalled at 30% loss, 10 of 80 for these
+   * seeds). The collector now asks the silent members again until it has f+1 signatures: every
+   * request succeeds.
    */
   @Test
-  void withThirtyPercentLossMostCertificateRequestsSucceedAndSomeStall() {
+  void withThirtyPercentLossEveryCertificateRequestSucceedsThroughRetransmission() {
     int requested = 0;
     int produced = 0;
     long lost = 0;
+    long retransmitted = 0;
     for (long seed = 100; seed < 120; seed++) {
       Cluster c = new Cluster(seed, network().withDropRate(0.3), Wiring.DIRECT, Map.of());
       List<Long> tags = new ArrayList<>();
@@ -747,16 +750,18 @@ class AvailabilitySimulationTest {
         c.sim.check(
             done == (c.msc(NODES.get(i)).pendingCertRequests() == 0),
             "a request is neither done nor pending");
+        retransmitted += c.msc(NODES.get(i)).retransmissions();
       }
     }
     assertThat(lost).isPositive();
-    assertThat(produced).isBetween(requested / 2, requested - 1);
+    assertThat(retransmitted).isPositive();
+    assertThat(produced).isEqualTo(requested);
   }
 
   /**
-   * The multisig collector does not retransmit (as in Mir): with message loss a certificate request
-   * or a fetch can stall. What must hold anyway: every certificate that comes out is valid at every
-   * node, and every batch provided is the certified one.
+   * With 10 % message loss, every certificate request and every batch fetch completes (the
+   * collector retransmits; Mir's could stall), every certificate is valid at every node, and every
+   * batch provided is the certified one.
    */
   @ParameterizedTest(name = "seed={0}")
   @MethodSource("seeds")
@@ -767,16 +772,12 @@ class AvailabilitySimulationTest {
       tags.put(id, c.requestCert(id));
     }
     c.sim.runUntilQuiet(TIMEOUT);
-    c.sim.network(network()); // checking what came out, without loss
     Map<String, Long> verify = new HashMap<>();
     Map<String, Long> fetch = new HashMap<>();
     Map<NodeId, Cert> certs = new LinkedHashMap<>();
     for (NodeId of : NODES) {
       Cert cert = c.consumer(of).certs.get(tags.get(of));
-      if (cert == null) {
-        c.sim.check(c.msc(of).pendingCertRequests() == 1, "node " + of + " lost its request");
-        continue;
-      }
+      c.sim.check(cert != null, "node " + of + " got no certificate: " + c.msc(of));
       c.checkCertOf(cert, c.txsOf.get(of));
       certs.put(of, cert);
       for (NodeId at : NODES) {
@@ -788,7 +789,7 @@ class AvailabilitySimulationTest {
     for (NodeId of : certs.keySet()) {
       for (NodeId at : NODES) {
         c.checkVerdict(at, verify.get(at + "/" + of), true);
-        // Without loss now, a node that missed the batch fetches it from a signer.
+        // Despite the loss, a node that missed the batch fetches it from a signer.
         c.checkProvided(at, fetch.get(at + "/" + of), c.txsOf.get(of));
       }
     }

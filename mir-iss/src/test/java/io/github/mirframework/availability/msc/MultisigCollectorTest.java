@@ -21,10 +21,12 @@ import io.github.mirframework.crypto.EcdsaCrypto;
 import io.github.mirframework.crypto.HasherModule;
 import io.github.mirframework.crypto.PseudoCrypto;
 import io.github.mirframework.event.Event;
+import io.github.mirframework.event.EventCodec;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
 import io.github.mirframework.event.pb.NetMessage;
 import io.github.mirframework.event.pb.Origin;
+import io.github.mirframework.event.pb.TimerDelay;
 import io.github.mirframework.factory.FactoryEvents;
 import io.github.mirframework.mempool.SimpleMempool;
 import io.github.mirframework.mempool.pb.RequestBatch;
@@ -62,6 +64,7 @@ class MultisigCollectorTest {
   static final ModuleId CRYPTO = CryptoModule.DEFAULT_ID;
   static final ModuleId NET = ModuleId.of("net");
   static final ModuleId ISS = ModuleId.of("iss");
+  static final ModuleId TIMER = MultisigCollector.DEFAULT_TIMER;
   static final Origin ORIGIN = CryptoEvents.contextStoreOrigin(ISS, 11);
   static final Origin ORIGIN2 = CryptoEvents.contextStoreOrigin(ISS, 12);
   static final List<NodeId> NODES = NodeId.range(4);
@@ -95,6 +98,9 @@ class MultisigCollectorTest {
     final FakeBatchDb batchDb = new FakeBatchDb();
     final CryptoModule crypto;
 
+    /** The events the module asked the timer to emit later (see {@link #fireTimers}). */
+    final List<Event> timers = new ArrayList<>();
+
     Harness(NodeId self, PassiveModule availability) {
       this(availability, KEYS.get(self));
     }
@@ -123,7 +129,11 @@ class MultisigCollectorTest {
       while (!queue.isEmpty()) {
         Event e = queue.removeFirst();
         PassiveModule m = route(e.destination().top());
-        if (m == null) {
+        if (e.destination().equals(TIMER) && e.payload() instanceof TimerDelay d) {
+          for (var r : d.getEventsList()) {
+            timers.add(EventCodec.shared().decode(r.toByteString()).orElseThrow());
+          }
+        } else if (m == null) {
           out.add(e);
         } else {
           m.applyEvents(EventList.of(e)).forEach(queue::addLast);
@@ -145,6 +155,13 @@ class MultisigCollectorTest {
         return crypto;
       }
       return null;
+    }
+
+    /** Emits every event the timer holds, as if their delays had passed; returns what results. */
+    EventList fireTimers() throws Exception {
+      List<Event> due = List.copyOf(timers);
+      timers.clear();
+      return apply(due.toArray(Event[]::new));
     }
 
     /** Puts {@code txs} into the mempool. */
@@ -863,7 +880,111 @@ class MultisigCollectorTest {
             "SigMessage",
             "RequestBatchMessage",
             "ProvideBatchMessage",
-            "InstanceParams");
+            "InstanceParams",
+            "RetryTick");
     assertThat(AvailabilityEvents.payloadTypes()).hasSize(6);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Retransmission and bounded work for other members
+
+  @Test
+  void missingSignaturesAreAskedForAgainFromTheSilentMembersOnlyUntilTheCertificateIsOut()
+      throws Exception {
+    Harness h = requesterAwaitingSignatures(TXS);
+    assertThat(h.timers).hasSize(1);
+    ByteString id = batchId(TXS);
+    h.apply(received(N2, MscMessages.sig(sig(N2, id), 0)));
+    // The RequestSig to 1 and 3 was lost (and 0's own answer too): ask 0, 1 and 3 again.
+    assertThat(h.fireTimers())
+        .isEqualTo(EventList.of(send(MscMessages.requestSig(TXS, 0), List.of(N0, N1, N3))));
+    assertThat(h.timers).hasSize(1);
+    assertThat(h.msc().retransmissions()).isEqualTo(3);
+    assertThat(h.apply(received(N3, MscMessages.sig(sig(N3, id), 0))))
+        .isEqualTo(EventList.of(AvailabilityEvents.newCert(ORIGIN, cert(id, N2, N3))));
+    // Nothing left to ask for: the next tick sends nothing and schedules no other.
+    assertThat(h.fireTimers().isEmpty()).isTrue();
+    assertThat(h.timers).isEmpty();
+  }
+
+  @Test
+  void aRepeatedSignatureRequestIsAnsweredWithTheSameSignatureWithoutNewWork() throws Exception {
+    Harness h = new Harness(N2);
+    ByteString id = batchId(TXS);
+    EventList first = h.apply(received(N1, MscMessages.requestSig(TXS, 7)));
+    assertThat(first).isEqualTo(EventList.of(send(MscMessages.sig(sig(N2, id), 7), List.of(N1))));
+    long stored = h.msc().storedBytesForOthers();
+    EventList again = h.apply(received(N1, MscMessages.requestSig(TXS, 7)));
+    assertThat(again).isEqualTo(first);
+    assertThat(h.msc().storedBytesForOthers()).isEqualTo(stored);
+    assertThat(h.batchDb.batchCount()).isEqualTo(1);
+  }
+
+  @Test
+  void aFailedBatchFetchIsRetriedFromTheSignersThatHaveNotAnswered() throws Exception {
+    Harness h = fetcher();
+    // Signer 0 answers with other transactions; 2 and 3 stay silent (their messages were lost).
+    h.apply(received(N0, MscMessages.provideBatch(OTHER_TXS, 0)));
+    assertThat(h.fireTimers())
+        .isEqualTo(EventList.of(send(MscMessages.requestBatch(batchId(TXS), 0), List.of(N2, N3))));
+    EventList out = h.apply(received(N3, MscMessages.provideBatch(TXS, 0)));
+    assertThat(out).isEqualTo(EventList.of(AvailabilityEvents.provideTransactions(ORIGIN, TXS)));
+    assertThat(h.msc().pendingFetches()).isZero();
+    assertThat(h.fireTimers().isEmpty()).isTrue();
+    assertThat(h.timers).isEmpty();
+  }
+
+  @Test
+  void aByzantineMemberFloodingSignatureRequestsIsBoundedInRequestsAndBytes() throws Exception {
+    MultisigCollector.Params limited = PARAMS.withSenderLimits(50, 64 * 1024);
+    Harness h = new Harness(N2, limited);
+    long sent = 0;
+    for (int i = 0; i < 2_000; i++) {
+      List<Request> big =
+          List.of(
+              ClientEvents.request(
+                  ClientId.of("flood"), i, ByteString.copyFrom(new byte[4 * 1024])));
+      h.apply(received(N1, MscMessages.requestSig(big, i)));
+      sent += MscMessages.requestSig(big, i).getSerializedSize();
+    }
+    assertThat(sent).isGreaterThan(8_000_000L);
+    assertThat(h.msc().storedBytesForOthers()).isLessThanOrEqualTo(64 * 1024);
+    assertThat(h.batchDb.storedBytes()).isLessThanOrEqualTo(64 * 1024);
+    assertThat(h.batchDb.batchCount()).isLessThanOrEqualTo(50);
+    assertThat(h.msc().refusedOverLimit()).isGreaterThanOrEqualTo(2_000 - 50);
+    // Another member is not affected by the flooder.
+    ByteString id = batchId(TXS);
+    assertThat(h.apply(received(N3, MscMessages.requestSig(TXS, 0))))
+        .isEqualTo(EventList.of(send(MscMessages.sig(sig(N2, id), 0), List.of(N3))));
+  }
+
+  @Test
+  void aBoundInstanceNamesItsEpochToTheMempoolAndStoresWithItAsRetentionIndex() throws Exception {
+    Harness h = new Harness(N2, new MultisigCollector(CONFIG, PARAMS.withEpoch(6), N2));
+    EventList out =
+        h.availability.applyEvents(EventList.of(AvailabilityEvents.requestCert(AVAIL, ORIGIN)));
+    assertThat(out.get(0).payload(RequestBatch.class).getEpoch()).isEqualTo(6);
+    h.apply(received(N1, MscMessages.requestSig(TXS, 0)));
+    assertThat(h.batchDb.contains(batchId(TXS))).isTrue();
+    h.batchDb.applyEvents(
+        EventList.of(
+            io.github.mirframework.availability.batchdb.BatchDbEvents.garbageCollect(
+                BATCHDB, RetentionIndex.of(7))));
+    assertThat(h.batchDb.contains(batchId(TXS))).isFalse();
+    assertThat(MultisigCollector.epochOf(ModuleId.of("availability/12"))).isEqualTo(12);
+    assertThat(MultisigCollector.epochOf(ModuleId.of("availability")))
+        .isEqualTo(MultisigCollector.Params.NO_EPOCH);
+  }
+
+  @Test
+  void theReconfigurableModuleForwardsItsGarbageCollectionToTheBatchDb() throws Exception {
+    MultisigCollectorFactory f = MultisigCollector.reconfigurable(CONFIG, N0);
+    EventList out =
+        f.applyEvents(EventList.of(FactoryEvents.garbageCollect(AVAIL, RetentionIndex.of(3))));
+    assertThat(out)
+        .isEqualTo(
+            EventList.of(
+                io.github.mirframework.availability.batchdb.BatchDbEvents.garbageCollect(
+                    BATCHDB, RetentionIndex.of(3))));
   }
 }
