@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,8 +43,8 @@ import java.util.stream.Stream;
  *
  * <p>The same factory and the same assertions work for every kind. Optionally, every node records
  * its events with a {@link Recorder} ({@link Builder#recordEventsTo}: one directory per start of a
- * node, see {@link #logDirectories()}), threaded nodes get a write-ahead log ({@link Builder#wals}),
- * and some nodes start later ({@link Builder#startLater}, {@link #start}).
+ * node, see {@link #logDirectories()}), threaded nodes get a write-ahead log ({@link
+ * Builder#wals}), and some nodes start later ({@link Builder#startLater}, {@link #start}).
  *
  * <p>Not thread-safe: drive it from one thread.
  */
@@ -468,10 +467,10 @@ public final class Deployment implements AutoCloseable {
     }
 
     /**
-     * The write-ahead log of each node of a threaded deployment ({@link NodeEnvironment#wal()}),
-     * a module that is also a {@link WriteAheadLog} (e.g. a file WAL in a per-node directory, so
-     * that a later deployment over the same directories replays it). A simulation always uses its
-     * own WAL. Default: none ({@link NodeEnvironment#wal()} is a module that ignores everything).
+     * The write-ahead log of each node of a threaded deployment ({@link NodeEnvironment#wal()}), a
+     * module that is also a {@link WriteAheadLog} (e.g. a file WAL in a per-node directory, so that
+     * a later deployment over the same directories replays it). A simulation always uses its own
+     * WAL. Default: none ({@link NodeEnvironment#wal()} is a module that ignores everything).
      */
     public Builder wals(Function<NodeId, Module> walOfNode) {
       this.wals = Objects.requireNonNull(walOfNode);

@@ -915,9 +915,7 @@ public final class Iss implements PassiveModule {
     if (offset < memberships.size()) {
       return memberships.get((int) offset);
     }
-    return nextNewMembership != null
-        ? nextNewMembership
-        : memberships.get(memberships.size() - 1);
+    return nextNewMembership != null ? nextNewMembership : memberships.get(memberships.size() - 1);
   }
 
   /** Whether {@code n} is a member of an epoch this node knows the membership of. */

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Which signatures count in a pushed stable checkpoint after the membership grew: the certificate
- * of the checkpoint that starts epoch e is signed by the nodes of epoch e−1, which include nodes the
- * receiver may never have heard of (see docs/iss-parts.md, "Verifying a pushed checkpoint").
+ * of the checkpoint that starts epoch e is signed by the nodes of epoch e−1, which include nodes
+ * the receiver may never have heard of (see docs/iss-parts.md, "Verifying a pushed checkpoint").
  */
 class PushedCheckpointMembershipTest {
   static final NodeId N0 = NodeId.of("0");
@@ -43,7 +43,9 @@ class PushedCheckpointMembershipTest {
     return iss;
   }
 
-  /** A well-formed checkpoint starting {@code epoch}, with (dummy) signatures of {@code signers}. */
+  /**
+   * A well-formed checkpoint starting {@code epoch}, with (dummy) signatures of {@code signers}.
+   */
   static StableCheckpoint signedBy(long epoch, String... signers) {
     StableCheckpoint.Builder b = IssTest.atEpoch(epoch).toBuilder().clearCert();
     for (String s : signers) {
@@ -53,8 +55,7 @@ class PushedCheckpointMembershipTest {
   }
 
   /** The signers whose signatures ISS asks to verify (empty if it verifies nothing). */
-  static Set<String> verifiedSigners(Iss iss, NodeId from, StableCheckpoint sc)
-      throws Exception {
+  static Set<String> verifiedSigners(Iss iss, NodeId from, StableCheckpoint sc) throws Exception {
     EventList out =
         IssTest.receive(iss, from, StableCheckpointMessage.newBuilder().setCheckpoint(sc).build());
     List<HashRequest> hashes = IssTest.payloads(out, HashRequest.class);

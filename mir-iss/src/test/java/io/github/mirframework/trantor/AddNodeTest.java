@@ -44,10 +44,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Adding a node, end to end: a 4-node Trantor system whose application decides, in epoch 1, a
  * membership with a fifth node (it governs epoch 1 + ConfigOffset = 3). Node 4 starts from the
  * genesis checkpoint, in which it is no member; it joins by state transfer (a stable checkpoint
- * pushed by the others once it is a member of their epoch) and then takes part in ordering: requests
- * submitted <em>only to node 4</em> are applied by every node, which happens only if node 4 leads a
- * segment and its proposals are committed. Every run is checked with {@link SmrProperties} on the
- * recorded event logs.
+ * pushed by the others once it is a member of their epoch) and then takes part in ordering:
+ * requests submitted <em>only to node 4</em> are applied by every node, which happens only if node
+ * 4 leads a segment and its proposals are committed. Every run is checked with {@link
+ * SmrProperties} on the recorded event logs.
  *
  * <p>A node that was partitioned across the addition must catch up after healing, although the
  * checkpoints it is pushed are signed by the added node, which it does not know (see
@@ -69,8 +69,8 @@ class AddNodeTest {
   }
 
   /**
-   * Counts applied requests (its state) and decides the membership: the 5-node one from epoch 1
-   * on. Thread-safe for reading.
+   * Counts applied requests (its state) and decides the membership: the 5-node one from epoch 1 on.
+   * Thread-safe for reading.
    */
   static final class GrowingApp implements AppLogic {
     final Membership four;
@@ -269,8 +269,9 @@ class AddNodeTest {
       sim.partition(List.of(lagging));
       long stuckAt = s.apps.get(lagging).epoch.get();
       await(d, s, () -> s.all(others, a -> a.epoch.get() >= 7), "the others in epoch 7", max);
-      assertThat(s.apps.get(lagging).epoch.get()).as("epoch of the partitioned node").isEqualTo(
-          stuckAt);
+      assertThat(s.apps.get(lagging).epoch.get())
+          .as("epoch of the partitioned node")
+          .isEqualTo(stuckAt);
       sim.heal();
       await(
           d,

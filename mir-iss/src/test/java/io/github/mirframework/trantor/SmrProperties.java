@@ -35,10 +35,10 @@ import java.util.TreeMap;
  * <p>What a node's application saw is taken from the events its {@code app} module processed:
  * {@code NewOrderedBatch} (requests applied), {@code NewEpoch} (an epoch starts here) and {@code
  * AppRestoreState} (the state is replaced by a checkpoint's: every start of a node begins with one,
- * for its starting checkpoint, and every state transfer adds one). From these, each node's
- * applied requests are placed in one <em>global</em> sequence: a node starting from, or
- * transferring to, the checkpoint of epoch e continues at the position where epoch e starts (as
- * recorded by any node that went through that epoch's {@code NewEpoch}). Then:
+ * for its starting checkpoint, and every state transfer adds one). From these, each node's applied
+ * requests are placed in one <em>global</em> sequence: a node starting from, or transferring to,
+ * the checkpoint of epoch e continues at the position where epoch e starts (as recorded by any node
+ * that went through that epoch's {@code NewEpoch}). Then:
  *
  * <ul>
  *   <li><b>agreement</b>: every node applied, at each position, the same request as every other
@@ -72,8 +72,8 @@ public final class SmrProperties {
    * @param applied per node, the length of its final state (requests applied, counting those
    *     restored from a checkpoint)
    * @param highestEpoch per node, the highest epoch it started ({@code NewEpoch}) or restored
-   * @param restores per node, the number of {@code AppRestoreState} events beyond the first of
-   *     each start (state transfers)
+   * @param restores per node, the number of {@code AppRestoreState} events beyond the first of each
+   *     start (state transfers)
    * @param sequence the global sequence of applied requests
    */
   public record Result(
@@ -306,7 +306,8 @@ public final class SmrProperties {
           switch (ev.payload()) {
             case AppRestoreState r -> {
               current =
-                  new Segment(StableCheckpoints.epoch(r.getCheckpoint()).value(), new ArrayList<>());
+                  new Segment(
+                      StableCheckpoints.epoch(r.getCheckpoint()).value(), new ArrayList<>());
               out.add(current);
             }
             case NewOrderedBatch b -> {

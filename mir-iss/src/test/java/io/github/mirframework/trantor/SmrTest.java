@@ -73,20 +73,20 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p><b>Differences from Mir.</b> Mir runs each case for a fixed time; here a row runs until every
  * node has applied all requests (or, with none, until every node has started epoch 3, so that
- * checkpoints were taken and epochs advanced), with a deadline. Requests "submitted directly" (Mir's
- * fake requests) are injected into every node's mempool, one event per request, as client {@code
- * "0"}. Requests "through the client" go from a real {@link MirClient} (client {@code "1"}) to a
- * {@link RequestReceiver} on every node (TLS, keys pinned), which injects them into the mempool. In
- * the simulation there is no gRPC: the client is simulated by the test, which injects request k of
- * client {@code "1"} into every running node at virtual time k ms, one event per request, as a
- * request receiver does. The "slow proposer" is node 0 with its proposal delay raised to the PBFT
- * sequence-number timeout, as in Mir, so that its segments go through view changes. WAL-reload
- * rows: after every request has been applied, the node is stopped and started again over the same
- * write-ahead log (replayed before {@code Init}; asserted to be non-empty), with a new application
- * from the genesis checkpoint, and the same requests are submitted again, as Mir's case does by
- * reusing the first deployment's directory; the properties are then checked over both runs, so
- * the restarted node must apply the same sequence again. The extra row (not in Mir) crashes node 3
- * of 4 midway and restarts it with its WAL: it must catch up by state transfer.
+ * checkpoints were taken and epochs advanced), with a deadline. Requests "submitted directly"
+ * (Mir's fake requests) are injected into every node's mempool, one event per request, as client
+ * {@code "0"}. Requests "through the client" go from a real {@link MirClient} (client {@code "1"})
+ * to a {@link RequestReceiver} on every node (TLS, keys pinned), which injects them into the
+ * mempool. In the simulation there is no gRPC: the client is simulated by the test, which injects
+ * request k of client {@code "1"} into every running node at virtual time k ms, one event per
+ * request, as a request receiver does. The "slow proposer" is node 0 with its proposal delay raised
+ * to the PBFT sequence-number timeout, as in Mir, so that its segments go through view changes.
+ * WAL-reload rows: after every request has been applied, the node is stopped and started again over
+ * the same write-ahead log (replayed before {@code Init}; asserted to be non-empty), with a new
+ * application from the genesis checkpoint, and the same requests are submitted again, as Mir's case
+ * does by reusing the first deployment's directory; the properties are then checked over both runs,
+ * so the restarted node must apply the same sequence again. The extra row (not in Mir) crashes node
+ * 3 of 4 midway and restarts it with its WAL: it must catch up by state transfer.
  *
  * <p>Run one simulated row with another seed: {@code -Dmir.sim.seed=N}.
  */
@@ -497,8 +497,10 @@ class SmrTest {
 
   static void await(Row row, Deployment d, BooleanSupplier condition, String what)
       throws InterruptedException {
-    Duration deadline = d.kind() == Deployment.Kind.SIMULATED ? Duration.ofMinutes(5) : period(
-        row.c.net()).multipliedBy(120);
+    Duration deadline =
+        d.kind() == Deployment.Kind.SIMULATED
+            ? Duration.ofMinutes(5)
+            : period(row.c.net()).multipliedBy(120);
     boolean ok = d.runUntil(condition, deadline);
     assertThat(ok).as("%s within %s: %s", what, deadline, row.progress()).isTrue();
   }
@@ -556,7 +558,9 @@ class SmrTest {
     for (NodeId id : row.ids) {
       assertThat(result.applied().get(id)).as("node %s's final state", id).isEqualTo(c.requests());
       if (c.requests() == 0) {
-        assertThat(result.highestEpoch().get(id)).as("epochs started by node %s", id).isGreaterThanOrEqualTo(3);
+        assertThat(result.highestEpoch().get(id))
+            .as("epochs started by node %s", id)
+            .isGreaterThanOrEqualTo(3);
       }
     }
     if (c.restart() == Restart.CRASH_NODE_3) {
@@ -597,7 +601,8 @@ class SmrTest {
    */
   static int eventsBeforeInit(Path runDir) {
     int n = 0;
-    try (LogReader r = LogReader.open(LogReader.seriesFiles(runDir, Recorder.DEFAULT_FILE_PREFIX))) {
+    try (LogReader r =
+        LogReader.open(LogReader.seriesFiles(runDir, Recorder.DEFAULT_FILE_PREFIX))) {
       for (RecordedEntry e : r) {
         if (!e.moduleId().equals(Iss.DEFAULT_ID)) {
           continue;
