@@ -11,6 +11,7 @@ import io.github.mirframework.event.pb.SendMessage;
 import io.github.mirframework.event.pb.TimerDelay;
 import io.github.mirframework.event.pb.TimerGarbageCollect;
 import io.github.mirframework.event.pb.TimerRepeat;
+import io.github.mirframework.eventlog.Interceptor;
 import io.github.mirframework.module.ActiveModule;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.module.PassiveModule;
@@ -37,6 +38,7 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 /**
@@ -69,6 +71,7 @@ public final class Simulation {
     boolean up;
     Engine engine;
     Map<ModuleId, Module> modules;
+    Interceptor interceptor;
     long gcIndex;
 
     SimNode(NodeId id, int index) {
@@ -83,6 +86,7 @@ public final class Simulation {
   private final long minProcessingNs;
   private final long maxProcessingNs;
   private final NodeConfig nodeConfig;
+  private final Function<NodeId, Interceptor> interceptors;
   private final Map<NodeId, SimNode> nodes = new LinkedHashMap<>();
   private final List<NodeId> nodeIds;
   private final PriorityQueue<Action> queue =
@@ -108,6 +112,7 @@ public final class Simulation {
     this.minProcessingNs = b.minProcessing.toNanos();
     this.maxProcessingNs = b.maxProcessing.toNanos();
     this.nodeConfig = b.nodeConfig;
+    this.interceptors = b.interceptors;
     this.nodeIds = List.copyOf(b.nodeIds);
     if (nodeIds.isEmpty()) {
       throw new IllegalArgumentException("a simulation needs at least one node");
@@ -442,6 +447,7 @@ public final class Simulation {
       }
     }
     n.modules = modules;
+    n.interceptor = interceptors == null ? null : interceptors.apply(n.id);
     n.engine = new Engine(modules, nodeConfig);
     n.up = true;
     EventList start = EventList.empty();
@@ -476,7 +482,7 @@ public final class Simulation {
         record(n, batch);
         EventList output;
         try {
-          output = Engine.process(batch, null);
+          output = Engine.process(batch, n.interceptor);
         } catch (RuntimeException e) {
           throw SimulationException.nodeFailed(seed, n.id, now(), e);
         }
@@ -742,6 +748,7 @@ public final class Simulation {
     private NodeConfig nodeConfig = NodeConfig.defaults();
     private boolean recordEvents;
     private boolean keepEventLog;
+    private Function<NodeId, Interceptor> interceptors;
 
     private Builder(long seed) {
       this.seed = seed;
@@ -815,6 +822,18 @@ public final class Simulation {
       if (keep) {
         this.recordEvents = true;
       }
+      return this;
+    }
+
+    /**
+     * An interceptor for each start of a node (e.g. an event {@code Recorder}): {@code factory} is
+     * called every time a node starts (initially and at each {@link Simulation#restart}), and the
+     * interceptor it returns sees every batch that incarnation processes, as a real node's
+     * interceptor does. The simulation does not close interceptors; their creator does. Default:
+     * none.
+     */
+    public Builder interceptors(Function<NodeId, Interceptor> factory) {
+      this.interceptors = Objects.requireNonNull(factory);
       return this;
     }
 

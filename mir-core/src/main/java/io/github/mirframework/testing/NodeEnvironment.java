@@ -1,6 +1,7 @@
 package io.github.mirframework.testing;
 
 import io.github.mirframework.module.Module;
+import io.github.mirframework.module.Modules;
 import io.github.mirframework.types.NodeId;
 import java.util.List;
 import java.util.random.RandomGenerator;
@@ -25,4 +26,13 @@ public interface NodeEnvironment {
 
   /** A random source for protocol code, derived from the deployment's seed and the node. */
   RandomGenerator random();
+
+  /**
+   * The write-ahead log module to register (usually as {@code "wal"}): the simulation's WAL, which
+   * survives crashes, or the one given to {@link Deployment.Builder#wals}; by default a module that
+   * ignores every event.
+   */
+  default Module wal() {
+    return Modules.nullPassive();
+  }
 }

@@ -1,6 +1,7 @@
 package io.github.mirframework.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Message;
 import io.github.mirframework.event.Event;
@@ -10,16 +11,21 @@ import io.github.mirframework.event.NetMessages;
 import io.github.mirframework.event.pb.Init;
 import io.github.mirframework.event.pb.MessageReceived;
 import io.github.mirframework.event.pb.TestingString;
+import io.github.mirframework.eventlog.LogReader;
+import io.github.mirframework.eventlog.RecordedEntry;
+import io.github.mirframework.eventlog.Recorder;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.module.PassiveModule;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -112,5 +118,71 @@ class DeploymentTest {
             .filter(n -> n.startsWith("mir-inproc-") || n.matches("mir-[0-3]-.*"))
             .toList();
     assertThat(leftovers).as("threads left after close()").isEmpty();
+  }
+
+  /**
+   * A node held back by startLater hears nobody before it starts; every start of a node is recorded
+   * in its own directory, readable once the deployment is closed.
+   */
+  @ParameterizedTest
+  @EnumSource(
+      value = Deployment.Kind.class,
+      names = {"SIMULATED", "IN_PROCESS"})
+  void recordsEveryStartOfEveryNodeAndStartsHeldBackNodesOnRequest(
+      Deployment.Kind kind, @TempDir Path dir) throws Exception {
+    NodeId late = NodeId.of("3");
+    Map<NodeId, List<Path>> logs;
+    try (Deployment d =
+        Deployment.builder(kind)
+            .seed(5)
+            .nodes(NodeId.range(4))
+            .recordEventsTo(dir)
+            .startLater(late)
+            .factory(
+                (id, env) -> {
+                  Map<ModuleId, Module> m = new LinkedHashMap<>();
+                  m.put(NET, env.transport());
+                  m.put(TIMER, env.timer());
+                  m.put(HELLO, new Hello(id, env.allNodes()));
+                  m.put(APP, new FakeApp());
+                  m.put(ModuleId.of("wal"), env.wal());
+                  return m;
+                })
+            .build()) {
+      assertThat(
+              d.runUntil(
+                  () -> d.module(NodeId.of("0"), APP, FakeApp.class).deliveredCount() == 4,
+                  Duration.ofSeconds(20)))
+          .isTrue();
+      d.start(late);
+      // It hears itself, its timer, and the others' hellos only if they were kept for it.
+      assertThat(
+              d.runUntil(
+                  () ->
+                      d.module(late, APP, FakeApp.class).deliveredCount() >= 2
+                          && d.module(NodeId.of("0"), APP, FakeApp.class).deliveredCount() == 5,
+                  Duration.ofSeconds(20)))
+          .isTrue();
+      assertThatThrownBy(() -> d.start(late)).isInstanceOf(IllegalStateException.class);
+      if (kind == Deployment.Kind.SIMULATED) {
+        d.simulation().orElseThrow().crash(late);
+        d.simulation().orElseThrow().restart(late);
+        d.simulation().orElseThrow().runFor(Duration.ofMillis(100));
+      }
+      logs = d.logDirectories();
+    }
+    int lateStarts = kind == Deployment.Kind.SIMULATED ? 2 : 1;
+    assertThat(logs.get(late)).hasSize(lateStarts);
+    assertThat(logs.get(NodeId.of("0"))).containsExactly(dir.resolve("0").resolve("run-000"));
+    for (Path run : logs.get(late)) {
+      boolean sawInit = false;
+      try (LogReader r = LogReader.open(LogReader.seriesFiles(run, Recorder.DEFAULT_FILE_PREFIX))) {
+        for (RecordedEntry e : r) {
+          assertThat(e.nodeId()).isEqualTo(late);
+          sawInit |= e.events().stream().anyMatch(ev -> ev.typeName().equals("mir.core.Init"));
+        }
+      }
+      assertThat(sawInit).as("Init recorded in %s", run).isTrue();
+    }
   }
 }

@@ -130,6 +130,24 @@ public final class StableCheckpoints {
     return b.build();
   }
 
+  /**
+   * A copy whose certificate keeps only the signatures of {@code signers} (entries whose key is not
+   * a valid node ID are dropped too).
+   */
+  public static StableCheckpoint restrictCert(StableCheckpoint sc, Collection<NodeId> signers) {
+    Set<String> allowed = new HashSet<>();
+    signers.forEach(n -> allowed.add(n.value()));
+    StableCheckpoint.Builder b = sc.toBuilder().clearCert();
+    sc.getCertMap()
+        .forEach(
+            (id, sig) -> {
+              if (allowed.contains(id)) {
+                b.putCert(id, sig);
+              }
+            });
+    return b.build();
+  }
+
   /** The number of Byzantine nodes tolerated among n: ⌊(n−1)/3⌋. */
   public static int maxFaulty(int n) {
     return (n - 1) / 3;

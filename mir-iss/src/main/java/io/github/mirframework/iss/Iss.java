@@ -101,7 +101,10 @@ import org.slf4j.LoggerFactory;
  * checkpoint and availability instances, orderers). From then on ISS periodically pushes it to
  * members that lag behind; a node receiving a pushed checkpoint more than one epoch ahead of its
  * own verifies it (snapshot hash and certificate signatures by members of its current epoch) and
- * installs it (state transfer).
+ * installs it (state transfer). Its certificate must hold a weak quorum of valid signatures by the
+ * nodes of the epoch before the checkpoint's, or, if that membership is beyond what the node knows,
+ * by the nodes of the latest membership it knows; other signatures are dropped. The sender must be
+ * a member of some epoch the node knows.
  *
  * <p><b>Deviations from Mir.</b> Future-epoch messages from non-members are dropped (Mir crashed);
  * a delivered certificate that does not parse is delivered as empty (Mir failed the node, but the
@@ -1041,12 +1044,20 @@ public final class Iss implements PassiveModule {
   // upon event <net, Deliver | from, [STABLE-CHECKPOINT, sc]> do
   //     if sc well-formed: hash sc's snapshot (then verify its certificate)
   private void onStableCheckpointMessage(NodeId from, StableCheckpointMessage m) {
-    StableCheckpoint sc = m.getCheckpoint();
-    if (!epoch.nodeSet.contains(from)) {
-      reject(from, m, "sender is not a member of the current epoch");
+    if (!isKnownMember(from)) {
+      reject(from, m, "sender is not a member of any epoch this node knows");
       return;
     }
-    String problem = StableCheckpoints.checkCertStructure(sc, epoch.nodeIds);
+    if (!m.getCheckpoint().hasSnapshot()
+        || StableCheckpoints.checkSnapshot(m.getCheckpoint().getSnapshot()) != null) {
+      reject(from, m, "malformed snapshot");
+      return;
+    }
+    // Only the signatures of the nodes that certify the checkpoint's epoch count (and are kept).
+    List<NodeId> signers =
+        StableCheckpoints.nodeIds(certifyingMembership(StableCheckpoints.epoch(m.getCheckpoint())));
+    StableCheckpoint sc = StableCheckpoints.restrictCert(m.getCheckpoint(), signers);
+    String problem = StableCheckpoints.checkCertStructure(sc, signers);
     if (problem != null) {
       reject(from, m, problem);
       return;
@@ -1069,6 +1080,34 @@ public final class Iss implements PassiveModule {
                     .setFrom(from.value())
                     .setCheckpoint(sc)
                     .build())));
+  }
+
+  /**
+   * The membership whose nodes certify the checkpoint that starts epoch {@code e}: the checkpoint
+   * instance of epoch e runs among the nodes of epoch e−1. If this node's membership pipeline
+   * reaches e−1, that membership; if e−1 is beyond what it knows, its latest known membership, of
+   * which a weak quorum must then have signed (see docs/iss-parts.md, "Verifying a pushed
+   * checkpoint"); for e−1 at or before the current epoch, the current one.
+   */
+  private Membership certifyingMembership(EpochNr e) {
+    long offset = e.value() - 1 - epoch.nr.value();
+    if (offset <= 0) {
+      return memberships.get(0);
+    }
+    if (offset < memberships.size()) {
+      return memberships.get((int) offset);
+    }
+    return nextNewMembership != null ? nextNewMembership : memberships.get(memberships.size() - 1);
+  }
+
+  /** Whether {@code n} is a member of an epoch this node knows the membership of. */
+  private boolean isKnownMember(NodeId n) {
+    for (Membership m : memberships) {
+      if (m.containsMembership(n.value())) {
+        return true;
+      }
+    }
+    return nextNewMembership != null && nextNewMembership.containsMembership(n.value());
   }
 
   // upon event <hasher, HashResult | h> for a pushed checkpoint do verify its certificate over h
