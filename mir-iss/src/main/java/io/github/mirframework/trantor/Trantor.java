@@ -14,6 +14,7 @@ import io.github.mirframework.iss.Iss;
 import io.github.mirframework.mempool.SimpleMempool;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.net.Membership;
+import io.github.mirframework.net.NodeAddress;
 import io.github.mirframework.net.Transport;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
@@ -98,6 +99,28 @@ public final class Trantor {
   /** The stable checkpoint a new system starts from: sequence number 0, {@code appState}. */
   public static StableCheckpoint genesisCheckpoint(ByteString appState, Params params) {
     return Iss.genesisCheckpoint(appState, params.iss());
+  }
+
+  /**
+   * The membership of a checkpoint's epoch config (Mir's {@code types.Membership}), with parsed
+   * addresses.
+   *
+   * @throws IllegalArgumentException naming the node if an ID or address is invalid
+   */
+  public static Membership membership(io.github.mirframework.checkpoint.pb.Membership proto) {
+    Map<NodeId, NodeAddress> m = new java.util.TreeMap<>();
+    proto
+        .getMembershipMap()
+        .forEach(
+            (id, addr) -> {
+              try {
+                m.put(NodeId.of(id), NodeAddress.parse(addr));
+              } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                    "membership entry of node '" + id + "': " + e.getMessage(), e);
+              }
+            });
+    return Membership.of(m);
   }
 
   /**
