@@ -32,10 +32,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The client path: requests per second from one {@link MirClient} through the TLS request
- * receivers of four nodes into a module that counts them (no ordering). Each invocation submits
- * {@value #BURST} 0-byte requests and waits until every node has counted all of them, so the score
- * is requests per second delivered to all four nodes. Run with {@code -prof
+ * The client path: requests per second from one {@link MirClient} through the TLS request receivers
+ * of four nodes into a module that counts them (no ordering). Each invocation submits {@value
+ * #BURST} 0-byte requests and waits until every node has counted all of them, so the score is
+ * requests per second delivered to all four nodes. Run with {@code -prof
  * io.github.mirframework.benchmarks.CpuTimeProfiler} for requests per CPU-second (the inverse of
  * CPU time per request, all of client, receivers and nodes in this JVM).
  */

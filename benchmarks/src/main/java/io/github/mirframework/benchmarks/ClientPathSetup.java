@@ -18,14 +18,19 @@ final class ClientPathSetup {
   static RequestReceiver receiver(
       Node node, ModuleId destination, NodeAddress address, NodeIdentity identity)
       throws Exception {
-    RequestReceiver rr = RequestReceiver.builder(node, destination, address).tls(identity).build();
+    RequestReceiver rr =
+        RequestReceiver.builder(node, destination, address)
+            .tls(identity)
+            .insecureUnauthenticatedClientsForTesting()
+            .build();
     rr.start();
     return rr;
   }
 
   static MirClient client(
       ClientId id, Map<NodeId, NodeAddress> addrs, Map<NodeId, ByteString> keys) {
-    MirClient c = MirClient.builder(id).nodes(addrs).tls(keys).build();
+    MirClient c =
+        MirClient.builder(id).nodes(addrs).tls(keys).insecureUnsignedRequestsForTesting().build();
     c.start();
     return c;
   }
