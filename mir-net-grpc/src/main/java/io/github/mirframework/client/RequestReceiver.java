@@ -98,8 +98,8 @@ public final class RequestReceiver implements AutoCloseable {
    * @param ioThreads Netty event loop threads
    * @param shutdownTimeout how long {@link #stop()} waits for connections and threads to end
    * @param maxFrameBytes the largest frame (batch of requests) accepted on a stream
-   * @param inFlightBytes frames read from clients but not yet handed to the node, at most (counted
-   *     as {@code maxFrameBytes} per granted frame)
+   * @param inFlightBytes frames read from clients but parked because the node was busy, at most
+   *     (beyond, the stream is ended with {@code RESOURCE_EXHAUSTED})
    * @param maxConnections TCP connections on the client port, at most
    * @param maxConnectionsPerAddress TCP connections from one remote IP address, at most
    * @param handshakeTimeout a connection that has not completed its handshake by then is closed
@@ -400,10 +400,6 @@ public final class RequestReceiver implements AutoCloseable {
           sessionOutboundBytes,
           maxTrackedClients);
     }
-
-    int maxGrants() {
-      return (int) Math.max(1, Math.min(1 << 20, inFlightBytes / maxFrameBytes));
-    }
   }
 
   private final Node node;
@@ -433,6 +429,9 @@ public final class RequestReceiver implements AutoCloseable {
   private final AtomicLong repliesSent = new AtomicLong();
   private final AtomicLong repliesDropped = new AtomicLong();
   private final AtomicLong framesRead = new AtomicLong();
+  private final AtomicLong refusedFrames = new AtomicLong();
+  private final AtomicLong streamsOpened = new AtomicLong();
+  private volatile long parkedPeak;
 
   private RequestReceiver(Builder b) {
     this.node = b.node;
@@ -722,6 +721,23 @@ public final class RequestReceiver implements AutoCloseable {
     return framesRead.get();
   }
 
+  /**
+   * Streams ended because their frame did not fit in the in-flight budget while the node was busy.
+   */
+  public long refusedFramesCount() {
+    return refusedFrames.get();
+  }
+
+  /** Client streams opened so far (all methods). */
+  public long streamsOpenedCount() {
+    return streamsOpened.get();
+  }
+
+  /** The most bytes of frames parked at once while the node was busy. */
+  public long parkedBytesPeak() {
+    return parkedPeak;
+  }
+
   /** Open TCP connections on the client port. */
   public int openConnections() {
     return limiter.open();
@@ -819,58 +835,56 @@ public final class RequestReceiver implements AutoCloseable {
     return null;
   }
 
-  /** A stream that reads one frame at a time when the {@link Gate} grants it. */
-  private interface Reader {
-    /** Asks gRPC for one more frame. */
-    void grant();
-
-    boolean isDone();
-  }
-
   /**
-   * Grants frames to streams: at most {@link Params#maxGrants()} frames outstanding (read or
-   * requested but not yet handed to the node), and only while the node has room. Waiting streams
-   * are served in arrival order. While the node is over its threshold, one timer (not one per
-   * stream) looks again every millisecond.
+   * Keeps the node's buffer below {@link Params#maxBufferedEvents()} however many streams clients
+   * open. Each stream asks gRPC for one frame at a time, and for the next one only after the
+   * current one was handed to the node. A frame that arrives while the node is over its threshold
+   * (or while older frames wait) is parked; parked frames are bounded by {@link
+   * Params#inFlightBytes()}, and a stream whose frame does not fit is ended with {@code
+   * RESOURCE_EXHAUSTED}. While frames are parked, one timer (for the whole receiver, not one per
+   * stream) hands them to the node as soon as it has room.
    */
   private final class Gate {
-    private final ArrayDeque<Reader> waiting = new ArrayDeque<>();
-    private int outstanding;
+    private final ArrayDeque<Runnable> parked = new ArrayDeque<>();
+    private final ArrayDeque<Long> parkedSizes = new ArrayDeque<>();
+    private long parkedBytes;
     private boolean pollScheduled;
 
-    /** {@code r} wants its next frame. */
-    void want(Reader r) {
-      synchronized (this) {
-        waiting.addLast(r);
-      }
-      serve();
+    /** Whether a frame that just arrived may be handled at once. */
+    synchronized boolean admitNow() {
+      return parked.isEmpty() && node.bufferedEvents() < params.maxBufferedEvents();
     }
 
-    /** A granted frame has been handled (or its stream ended before it arrived). */
-    void release() {
-      synchronized (this) {
-        outstanding--;
+    /** Parks a frame of {@code bytes}; false if it does not fit in the budget. */
+    synchronized boolean park(Runnable handle, long bytes) {
+      if (!parked.isEmpty() && parkedBytes + bytes > params.inFlightBytes()) {
+        return false;
       }
-      serve();
+      parked.addLast(handle);
+      parkedSizes.addLast(bytes);
+      parkedBytes += bytes;
+      parkedPeak = Math.max(parkedPeak, parkedBytes);
+      schedulePoll();
+      return true;
     }
 
-    private void serve() {
-      List<Reader> grants = new ArrayList<>();
-      synchronized (this) {
-        while (!waiting.isEmpty() && outstanding < params.maxGrants()) {
-          if (waiting.peekFirst().isDone()) {
-            waiting.pollFirst();
-            continue;
+    private void poll() {
+      while (true) {
+        Runnable next;
+        synchronized (this) {
+          pollScheduled = false;
+          if (parked.isEmpty()) {
+            return;
           }
           if (node.bufferedEvents() >= params.maxBufferedEvents()) {
             schedulePoll();
-            break;
+            return;
           }
-          outstanding++;
-          grants.add(waiting.pollFirst());
+          next = parked.pollFirst();
+          parkedBytes -= parkedSizes.pollFirst();
         }
+        next.run();
       }
-      grants.forEach(Reader::grant);
     }
 
     private void schedulePoll() {
@@ -879,19 +893,27 @@ public final class RequestReceiver implements AutoCloseable {
       }
       pollScheduled = true;
       try {
-        eventLoops.schedule(
-            () -> {
-              synchronized (this) {
-                pollScheduled = false;
-              }
-              serve();
-            },
-            1,
-            TimeUnit.MILLISECONDS);
+        eventLoops.schedule(this::poll, 1, TimeUnit.MILLISECONDS);
       } catch (RejectedExecutionException e) {
-        pollScheduled = false;
+        pollScheduled = false; // stopping
       }
     }
+  }
+
+  /**
+   * Runs {@code handle} for a frame of {@code bytes} now or when the node has room; returns false
+   * if the frame had to be refused (the caller ends the stream).
+   */
+  private boolean throughGate(Runnable handle, long bytes) {
+    if (gate.admitNow()) {
+      handle.run();
+      return true;
+    }
+    if (gate.park(handle, bytes)) {
+      return true;
+    }
+    refusedFrames.incrementAndGet();
+    return false;
   }
 
   private final class Service implements RequestReceiverGrpc.AsyncService {
@@ -916,10 +938,9 @@ public final class RequestReceiver implements AutoCloseable {
    * callbacks come from one event loop thread at a time; replies may be added from the node's reply
    * module thread, so the outgoing side is guarded by {@code this}.
    */
-  private final class Session implements StreamObserver<RequestBatch>, Reader {
+  private final class Session implements StreamObserver<RequestBatch> {
     private final ServerCallStreamObserver<SessionFrame> responses;
     private volatile boolean done;
-    private boolean granted;
     private final List<ClientId> routedClients = new ArrayList<>();
     // Guarded by this.
     private long handled;
@@ -930,44 +951,40 @@ public final class RequestReceiver implements AutoCloseable {
 
     Session(ServerCallStreamObserver<SessionFrame> responses) {
       this.responses = responses;
+      streamsOpened.incrementAndGet();
       responses.disableAutoRequest();
       responses.setOnCancelHandler(this::ended);
       responses.setOnReadyHandler(this::flush);
-      gate.want(this);
-    }
-
-    @Override
-    public void grant() {
-      synchronized (this) {
-        if (!done) {
-          granted = true;
-          responses.request(1);
-          return;
-        }
-      }
-      gate.release();
-    }
-
-    @Override
-    public boolean isDone() {
-      return done;
+      responses.request(1);
     }
 
     @Override
     public void onNext(RequestBatch batch) {
       framesRead.incrementAndGet();
-      synchronized (this) {
-        granted = false;
+      if (done) {
+        return;
       }
-      try {
-        if (!done) {
-          handle(batch);
+      Runnable work =
+          () -> {
+            synchronized (this) {
+              if (done) {
+                return;
+              }
+              handle(batch);
+              if (!done) {
+                responses.request(1);
+              }
+            }
+          };
+      if (!throughGate(work, batch.getSerializedSize())) {
+        synchronized (this) {
+          done = true;
+          responses.onError(
+              Status.RESOURCE_EXHAUSTED
+                  .withDescription("the node is busy; retry later")
+                  .asRuntimeException());
         }
-      } finally {
-        gate.release();
-      }
-      if (!done) {
-        gate.want(this);
+        ended();
       }
     }
 
@@ -1112,16 +1129,12 @@ public final class RequestReceiver implements AutoCloseable {
 
     private void ended() {
       done = true;
-      for (ClientId c : routedClients) {
-        replyRoutes.remove(c, this);
-      }
-      boolean release;
+      List<ClientId> routed;
       synchronized (this) {
-        release = granted;
-        granted = false;
+        routed = List.copyOf(routedClients);
       }
-      if (release) {
-        gate.release();
+      for (ClientId c : routed) {
+        replyRoutes.remove(c, this);
       }
     }
 
@@ -1144,52 +1157,46 @@ public final class RequestReceiver implements AutoCloseable {
   }
 
   /** A {@code Listen} or {@code Submit} stream (one request per frame). */
-  private final class Ingress<R> implements StreamObserver<Request>, Reader {
+  private final class Ingress<R> implements StreamObserver<Request> {
     private final ServerCallStreamObserver<R> responses;
     private final boolean acks;
     private volatile boolean done;
-    private boolean granted;
 
     Ingress(ServerCallStreamObserver<R> responses, boolean acks) {
       this.responses = responses;
       this.acks = acks;
+      streamsOpened.incrementAndGet();
       responses.disableAutoRequest();
       responses.setOnCancelHandler(this::ended);
-      gate.want(this);
-    }
-
-    @Override
-    public void grant() {
-      synchronized (this) {
-        if (!done) {
-          granted = true;
-          responses.request(1);
-          return;
-        }
-      }
-      gate.release();
-    }
-
-    @Override
-    public boolean isDone() {
-      return done;
+      responses.request(1);
     }
 
     @Override
     public void onNext(Request r) {
       framesRead.incrementAndGet();
-      synchronized (this) {
-        granted = false;
+      if (done) {
+        return;
       }
-      try {
-        if (!done) {
-          handle(r);
+      Runnable work =
+          () -> {
+            synchronized (this) {
+              if (done) {
+                return;
+              }
+              handle(r);
+              if (!done) {
+                responses.request(1);
+              }
+            }
+          };
+      if (!throughGate(work, r.getSerializedSize())) {
+        synchronized (this) {
+          done = true;
+          responses.onError(
+              Status.RESOURCE_EXHAUSTED
+                  .withDescription("the node is busy; retry later")
+                  .asRuntimeException());
         }
-      } finally {
-        gate.release();
-      }
-      if (!done) {
-        gate.want(this);
       }
     }
 
@@ -1233,14 +1240,6 @@ public final class RequestReceiver implements AutoCloseable {
 
     private void ended() {
       done = true;
-      boolean release;
-      synchronized (this) {
-        release = granted;
-        granted = false;
-      }
-      if (release) {
-        gate.release();
-      }
     }
 
     @Override
