@@ -7,6 +7,7 @@ import io.github.mirframework.availability.pb.Cert;
 import io.github.mirframework.batchfetcher.pb.NewOrderedBatch;
 import io.github.mirframework.checkpoint.CheckpointEvents;
 import io.github.mirframework.checkpoint.pb.AppSnapshotRequest;
+import io.github.mirframework.client.ClientRegistry;
 import io.github.mirframework.client.pb.Request;
 import io.github.mirframework.clientprogress.ClientProgress;
 import io.github.mirframework.dsl.DslModule;
@@ -114,17 +115,33 @@ public final class BatchFetcher implements PassiveModule {
 
   private final Config config;
   private final NodeId self;
+  private final ClientRegistry clients;
   private final DslModule dsl;
   private final ArrayDeque<Slot> queue = new ArrayDeque<>();
   private ClientProgress progress = new ClientProgress();
   private long epoch;
   private long droppedDuplicates;
   private long droppedInvalid;
+  private long droppedUnauthentic;
 
-  /** Creates the batch fetcher of node {@code self} (used in log lines). */
+  /**
+   * Creates the batch fetcher of node {@code self} (used in log lines) that does not authenticate
+   * clients: any client ID with any request number below the window is delivered.
+   */
   public BatchFetcher(Config config, NodeId self) {
+    this(config, self, null);
+  }
+
+  /**
+   * Creates the batch fetcher of node {@code self} that delivers only authentic requests of the
+   * clients in {@code clients} (see {@link ClientRegistry}); others are left out before they count
+   * as delivered, the same way on every node, so nobody can occupy another client's request numbers
+   * and unknown client IDs never enter the client progress. {@code null}: no checks.
+   */
+  public BatchFetcher(Config config, NodeId self, ClientRegistry clients) {
     this.config = Objects.requireNonNull(config, "config");
     this.self = Objects.requireNonNull(self, "self");
+    this.clients = clients;
     dsl = new DslModule(config.self());
 
     dsl.uponInit(() -> {});
@@ -264,6 +281,14 @@ public final class BatchFetcher implements PassiveModule {
         LOG.warn("{}: leaving out an ordered transaction: {}", self, e.getMessage());
         continue;
       }
+      if (clients != null) {
+        String problem = clients.check(r);
+        if (problem != null) {
+          droppedUnauthentic++;
+          LOG.debug("{}: leaving out an ordered transaction: {}", self, problem);
+          continue;
+        }
+      }
       if (progress.add(client, reqNo)) {
         out.addTxs(r);
       } else {
@@ -281,6 +306,11 @@ public final class BatchFetcher implements PassiveModule {
   /** Transactions left out because their client ID or request number was not valid. */
   public long droppedInvalid() {
     return droppedInvalid;
+  }
+
+  /** Transactions left out because they were not authentic requests of a registered client. */
+  public long droppedUnauthentic() {
+    return droppedUnauthentic;
   }
 
   /** Items waiting for their turn (for tests and monitoring). */

@@ -5,6 +5,7 @@ import io.github.mirframework.checkpoint.pb.StableCheckpoint;
 import io.github.mirframework.client.pb.Request;
 import io.github.mirframework.net.Membership;
 import io.github.mirframework.types.EpochNr;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 
@@ -16,6 +17,21 @@ public interface AppLogic {
 
   /** Applies the next batch of ordered transactions (already de-duplicated). */
   void applyTxs(List<Request> txs) throws Exception;
+
+  /**
+   * Applies the next batch of ordered transactions, like {@link #applyTxs}, and returns the result
+   * of each, in the same order (one per transaction): every replica sends it to the client, which
+   * accepts a result once {@code f+1} replicas sent the same one. Results must therefore be
+   * deterministic, like the state.
+   *
+   * <p>The default calls {@link #applyTxs} and returns an empty result for each transaction (the
+   * client then learns only that its request was applied). Applications with results override this
+   * method and implement {@link #applyTxs} by calling it.
+   */
+  default List<ByteString> applyTxsWithResults(List<Request> txs) throws Exception {
+    applyTxs(txs);
+    return Collections.nCopies(txs.size(), ByteString.EMPTY);
+  }
 
   /**
    * Epoch {@code epoch} starts; returns the membership the application decides for a later epoch
@@ -37,6 +53,12 @@ public interface AppLogic {
     /** See {@link AppLogic#applyTxs}. */
     void applyTxs(List<Request> txs) throws Exception;
 
+    /** See {@link AppLogic#applyTxsWithResults}. */
+    default List<ByteString> applyTxsWithResults(List<Request> txs) throws Exception {
+      applyTxs(txs);
+      return Collections.nCopies(txs.size(), ByteString.EMPTY);
+    }
+
     /** See {@link AppLogic#snapshot}. */
     ByteString snapshot() throws Exception;
 
@@ -55,6 +77,11 @@ public interface AppLogic {
       @Override
       public void applyTxs(List<Request> txs) throws Exception {
         app.applyTxs(txs);
+      }
+
+      @Override
+      public List<ByteString> applyTxsWithResults(List<Request> txs) throws Exception {
+        return app.applyTxsWithResults(txs);
       }
 
       @Override

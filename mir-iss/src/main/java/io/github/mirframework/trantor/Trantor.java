@@ -6,6 +6,8 @@ import io.github.mirframework.availability.msc.MultisigCollector;
 import io.github.mirframework.batchfetcher.BatchFetcher;
 import io.github.mirframework.checkpoint.CheckpointProtocol;
 import io.github.mirframework.checkpoint.pb.StableCheckpoint;
+import io.github.mirframework.client.ClientRegistry;
+import io.github.mirframework.client.ReplyModule;
 import io.github.mirframework.crypto.Crypto;
 import io.github.mirframework.crypto.CryptoModule;
 import io.github.mirframework.crypto.HasherModule;
@@ -40,6 +42,33 @@ public final class Trantor {
 
   /** The module ID of the application. */
   public static final ModuleId APP = ModuleId.of("app");
+
+  /** The module ID of the reply sink (see {@link Clients}). */
+  public static final ModuleId REPLIES = ReplyModule.DEFAULT_ID;
+
+  /**
+   * How a Trantor node treats clients.
+   *
+   * @param registry the clients whose authentic requests are delivered (every replica must use the
+   *     same); {@code null} delivers requests of any client ID, unsigned (tests only)
+   * @param replies the reply sink, registered as {@link #REPLIES}, to which the app module sends
+   *     the results of applied requests; bind it to the node's request receiver with {@code
+   *     RequestReceiver.Builder.replies}; {@code null} for no replies
+   */
+  public record Clients(ClientRegistry registry, ReplyModule replies) {
+    /** Authenticated clients, with replies through a new reply sink. */
+    public static Clients authenticated(ClientRegistry registry) {
+      return new Clients(Objects.requireNonNull(registry, "registry"), new ReplyModule());
+    }
+
+    /**
+     * For tests only: any client ID, unsigned, with replies through a new reply sink. Anyone who
+     * can submit requests can then use another client's request numbers.
+     */
+    public static Clients insecureUnauthenticatedForTesting() {
+      return new Clients(null, new ReplyModule());
+    }
+  }
 
   /**
    * Parameters of a Trantor system.
@@ -139,6 +168,29 @@ public final class Trantor {
       Crypto crypto,
       AppLogic app,
       Params params) {
+    return modules(
+        self, transport, startingCheckpoint, crypto, app, params, new Clients(null, null));
+  }
+
+  /**
+   * The modules of node {@code self}, without timer and WAL, with client authentication and replies
+   * as given by {@code clients} (its reply sink, if any, is registered as {@link #REPLIES}).
+   *
+   * @param transport the transport, registered as {@code "net"} and told about new memberships; may
+   *     be {@code null} if {@code net} is added by the caller (e.g. a simulation)
+   * @param startingCheckpoint the genesis checkpoint, or a stable checkpoint to restart from
+   * @param crypto this node's signing key and the other nodes' public keys
+   * @param app the application
+   */
+  public static Map<ModuleId, Module> modules(
+      NodeId self,
+      Transport transport,
+      StableCheckpoint startingCheckpoint,
+      Crypto crypto,
+      AppLogic app,
+      Params params,
+      Clients clients) {
+    Objects.requireNonNull(clients, "clients");
     Objects.requireNonNull(self, "self");
     Objects.requireNonNull(startingCheckpoint, "startingCheckpoint");
     Objects.requireNonNull(crypto, "crypto");
@@ -149,8 +201,15 @@ public final class Trantor {
       m.put(NET, transport);
     }
     m.put(Iss.DEFAULT_ID, new Iss(self, Iss.Config.defaults(), params.iss(), startingCheckpoint));
-    m.put(BatchFetcher.DEFAULT_ID, new BatchFetcher(BatchFetcher.Config.defaults(), self));
-    m.put(APP, new AppModule(app, transport));
+    m.put(
+        BatchFetcher.DEFAULT_ID,
+        new BatchFetcher(BatchFetcher.Config.defaults(), self, clients.registry()));
+    m.put(
+        APP,
+        new AppModule(app, Iss.DEFAULT_ID, transport, clients.replies() == null ? null : REPLIES));
+    if (clients.replies() != null) {
+      m.put(REPLIES, clients.replies());
+    }
     m.put(
         MultisigCollector.DEFAULT_ID,
         MultisigCollector.reconfigurable(

@@ -1,9 +1,14 @@
 package io.github.mirframework.client;
 
 import com.google.protobuf.ByteString;
+import io.github.mirframework.client.pb.ClientHello;
+import io.github.mirframework.client.pb.Reply;
 import io.github.mirframework.client.pb.Request;
 import io.github.mirframework.client.pb.RequestAck;
+import io.github.mirframework.client.pb.RequestBatch;
 import io.github.mirframework.client.pb.RequestReceiverGrpc;
+import io.github.mirframework.client.pb.SessionFrame;
+import io.github.mirframework.crypto.EncodedKeyPair;
 import io.github.mirframework.net.NodeAddress;
 import io.github.mirframework.net.grpc.Certificates;
 import io.github.mirframework.net.grpc.internal.PinnedKeyTrustManager;
@@ -21,18 +26,24 @@ import io.grpc.netty.NegotiationType;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import java.security.InvalidKeyException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,41 +52,77 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A client of a Mir system (Mir's {@code dummyclient}, made robust): it numbers its requests (from
- * 0, or a given first number), submits each to the request receiver of <em>every</em> node, and
- * keeps it until the node has acknowledged it.
+ * A client of a Mir system: it numbers and signs its requests, submits them to the nodes' request
+ * receivers, and completes a future per request with the application's result once {@code f+1}
+ * nodes sent the same result (so at least one correct node did; {@code f = (n-1)/3} for the {@code
+ * n} configured nodes unless set with {@link Builder#faultTolerance}).
  *
- * <p><b>Acknowledgement</b>: a node acknowledges a request when its request receiver has accepted
- * it into the node's event buffer (or rejected it as invalid, which is final). It says nothing
- * about ordering or durability: a node that crashes afterwards may have lost the request, and the
- * protocol may still discard it (e.g. as a duplicate). <b>Resubmission</b>: when the stream to a
- * node breaks, the client reconnects with capped exponential backoff and resends, in order, every
- * request that node has not acknowledged. A node may therefore see a request twice; Mir protocols
- * de-duplicate by (client ID, request number).
+ * <p><b>Submission.</b> With {@link Submission#ALL} (the default) a request goes to every node at
+ * once; with {@link Submission#ONE} to one connected node, chosen round-robin, which costs the
+ * system a quarter of the work on four nodes but lets a faulty node delay the request until the
+ * first resubmission (see docs/grpc-transport.md). Until its future completes, a request is
+ * resubmitted to every node that has not replied, after {@link Params#resubmitMinDelay()}, doubling
+ * up to {@link Params#resubmitMaxDelay()}; after {@link Params#requestTimeout()} its future fails
+ * with a {@link RequestTimeoutException}. Requests travel in batches per stream write ({@code
+ * Session} streams), and nodes acknowledge them cumulatively. When a stream breaks, the client
+ * reconnects with capped exponential backoff and resends what the node had not acknowledged. Nodes
+ * de-duplicate by (client ID, request number); an already applied request is answered from the
+ * node's reply cache.
+ *
+ * <p><b>Acknowledgement</b> (kept from the first version, see {@link #awaitAcknowledged}): a node
+ * acknowledges a request when its request receiver has accepted it into the node's event buffer; it
+ * says nothing about ordering or durability. Only a completed future says the request was applied.
+ *
+ * <p><b>Authentication</b> (ADR 0005): requests and the hello that opens each stream are signed
+ * with the client's key ({@link Builder#signingKey}); {@link
+ * Builder#insecureUnsignedRequestsForTesting()} sends them unsigned, for tests against receivers
+ * that do not authenticate clients.
  *
  * <p>Memory is bounded: at most {@link Params#maxPending()} requests are kept; beyond that the
- * oldest is given up for the nodes that have not acknowledged it (counted, see {@link
- * #givenUpCount()}).
+ * oldest is given up (its future fails, counted in {@link #givenUpCount()}).
  *
  * <p>Threads: one Netty event loop ({@code mir-client-<id>-io-*}) and a small pool for name
- * resolution, ended by {@link #close()}. Thread-safe.
+ * resolution, ended by {@link #close()}. Futures are completed on the event loop thread: do not
+ * block in their callbacks. Thread-safe.
  */
 public final class MirClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MirClient.class);
 
+  /** Where a request goes on its first submission. */
+  public enum Submission {
+    /** To every node: censorship-resistant from the start, n times the ingress work. */
+    ALL,
+    /** To one connected node, round-robin; to all on resubmission. */
+    ONE
+  }
+
   /**
    * Parameters of the client.
    *
-   * @param maxPending the most requests kept for (re)submission
+   * @param maxPending the most requests kept until their result is known
    * @param reconnectMinDelay the first delay before reconnecting to a node
    * @param reconnectMaxDelay the longest delay between attempts
    * @param shutdownTimeout how long {@link #close()} waits for connections and threads to end
+   * @param resubmitMinDelay the first resubmission of a request without result, after this long
+   * @param resubmitMaxDelay the longest delay between resubmissions
+   * @param requestTimeout the deadline of a request: its future fails after this long
+   * @param keepAliveTime the client pings a silent connection after this long (gRPC allows no less
+   *     than 10 s); must be at least the receivers' {@link
+   *     RequestReceiver.Params#permitKeepAliveTime()}
+   * @param submission where a request goes first
+   * @param maxBatchBytes the most request bytes in one stream write
    */
   public record Params(
       int maxPending,
       Duration reconnectMinDelay,
       Duration reconnectMaxDelay,
-      Duration shutdownTimeout) {
+      Duration shutdownTimeout,
+      Duration resubmitMinDelay,
+      Duration resubmitMaxDelay,
+      Duration requestTimeout,
+      Duration keepAliveTime,
+      Submission submission,
+      int maxBatchBytes) {
 
     /** Validates the parameters. */
     public Params {
@@ -85,6 +132,11 @@ public final class MirClient implements AutoCloseable {
       Objects.requireNonNull(reconnectMinDelay, "reconnectMinDelay");
       Objects.requireNonNull(reconnectMaxDelay, "reconnectMaxDelay");
       Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+      Objects.requireNonNull(resubmitMinDelay, "resubmitMinDelay");
+      Objects.requireNonNull(resubmitMaxDelay, "resubmitMaxDelay");
+      Objects.requireNonNull(requestTimeout, "requestTimeout");
+      Objects.requireNonNull(keepAliveTime, "keepAliveTime");
+      Objects.requireNonNull(submission, "submission");
       if (reconnectMinDelay.isNegative()
           || reconnectMinDelay.isZero()
           || reconnectMaxDelay.compareTo(reconnectMinDelay) < 0) {
@@ -94,9 +146,56 @@ public final class MirClient implements AutoCloseable {
                 + " and "
                 + reconnectMaxDelay);
       }
+      if (resubmitMinDelay.isNegative()
+          || resubmitMinDelay.isZero()
+          || resubmitMaxDelay.compareTo(resubmitMinDelay) < 0) {
+        throw new IllegalArgumentException(
+            "need 0 < resubmitMinDelay <= resubmitMaxDelay, got "
+                + resubmitMinDelay
+                + " and "
+                + resubmitMaxDelay);
+      }
+      if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+        throw new IllegalArgumentException("requestTimeout must be positive: " + requestTimeout);
+      }
+      if (keepAliveTime.isNegative() || keepAliveTime.isZero()) {
+        throw new IllegalArgumentException("keepAliveTime must be positive: " + keepAliveTime);
+      }
+      if (maxBatchBytes < 1) {
+        throw new IllegalArgumentException("maxBatchBytes must be positive: " + maxBatchBytes);
+      }
     }
 
-    /** 100,000 pending requests, reconnection after 50 ms doubling to 3 s, 5 s to close. */
+    /**
+     * The parameters of the first version, with defaults for the others.
+     *
+     * @deprecated use {@link #defaults()} and the {@code with...} methods
+     */
+    @Deprecated
+    public Params(
+        int maxPending,
+        Duration reconnectMinDelay,
+        Duration reconnectMaxDelay,
+        Duration shutdownTimeout) {
+      this(
+          maxPending,
+          reconnectMinDelay,
+          reconnectMaxDelay,
+          shutdownTimeout,
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(8),
+          Duration.ofSeconds(60),
+          Duration.ofSeconds(10),
+          Submission.ALL,
+          256 << 10);
+    }
+
+    /**
+     * 100,000 pending requests, reconnection after 50 ms doubling to 3 s, 5 s to close,
+     * resubmission after 1 s doubling to 8 s, 60 s deadline, keep-alive pings after 10 s, {@link
+     * Submission#ALL}, 256 KiB per stream write.
+     */
+    @SuppressWarnings("deprecation")
     public static Params defaults() {
       return new Params(
           100_000, Duration.ofMillis(50), Duration.ofSeconds(3), Duration.ofSeconds(5));
@@ -104,24 +203,99 @@ public final class MirClient implements AutoCloseable {
 
     /** A copy with other reconnection delays. */
     public Params withReconnectDelays(Duration min, Duration max) {
-      return new Params(maxPending, min, max, shutdownTimeout);
+      return new Params(
+          maxPending,
+          min,
+          max,
+          shutdownTimeout,
+          resubmitMinDelay,
+          resubmitMaxDelay,
+          requestTimeout,
+          keepAliveTime,
+          submission,
+          maxBatchBytes);
     }
 
     /** A copy with another pending limit. */
     public Params withMaxPending(int requests) {
-      return new Params(requests, reconnectMinDelay, reconnectMaxDelay, shutdownTimeout);
+      return new Params(
+          requests,
+          reconnectMinDelay,
+          reconnectMaxDelay,
+          shutdownTimeout,
+          resubmitMinDelay,
+          resubmitMaxDelay,
+          requestTimeout,
+          keepAliveTime,
+          submission,
+          maxBatchBytes);
+    }
+
+    /** A copy with other resubmission delays and deadline. */
+    public Params withResubmission(Duration min, Duration max, Duration timeout) {
+      return new Params(
+          maxPending,
+          reconnectMinDelay,
+          reconnectMaxDelay,
+          shutdownTimeout,
+          min,
+          max,
+          timeout,
+          keepAliveTime,
+          submission,
+          maxBatchBytes);
+    }
+
+    /** A copy with another keep-alive time. */
+    public Params withKeepAliveTime(Duration time) {
+      return new Params(
+          maxPending,
+          reconnectMinDelay,
+          reconnectMaxDelay,
+          shutdownTimeout,
+          resubmitMinDelay,
+          resubmitMaxDelay,
+          requestTimeout,
+          time,
+          submission,
+          maxBatchBytes);
+    }
+
+    /** A copy with another first submission. */
+    public Params withSubmission(Submission s) {
+      return new Params(
+          maxPending,
+          reconnectMinDelay,
+          reconnectMaxDelay,
+          shutdownTimeout,
+          resubmitMinDelay,
+          resubmitMaxDelay,
+          requestTimeout,
+          keepAliveTime,
+          s,
+          maxBatchBytes);
     }
   }
 
-  /** One request in flight: who still has to acknowledge it. */
+  /** One request whose result is not known yet. */
   private static final class Pending {
     final Request request;
-    final Set<NodeId> waiting;
-    int acks;
+    final CompletableFuture<ByteString> future = new CompletableFuture<>();
+    final Set<NodeId> acked = new HashSet<>();
+    final Map<NodeId, ByteString> replies = new HashMap<>();
+    final Map<NodeId, String> rejections = new HashMap<>();
+    final long deadlineNanos;
+    long nextResubmitNanos;
+    int resubmissions;
 
-    Pending(Request request, Set<NodeId> waiting) {
+    Pending(Request request, long deadlineNanos, long nextResubmitNanos) {
       this.request = request;
-      this.waiting = waiting;
+      this.deadlineNanos = deadlineNanos;
+      this.nextResubmitNanos = nextResubmitNanos;
+    }
+
+    long nextActionNanos() {
+      return Math.min(deadlineNanos, nextResubmitNanos);
     }
   }
 
@@ -130,28 +304,43 @@ public final class MirClient implements AutoCloseable {
   private final ClientId id;
   private final Map<NodeId, NodeAddress> nodes;
   private final Map<NodeId, ByteString> nodeKeys;
+  private final ClientSigner signer;
   private final Params params;
+  private final int quorum;
   private final Threads threads;
 
   // Guarded by `this`.
   private long nextReqNo;
   private final TreeMap<Long, Pending> pending = new TreeMap<>();
+  private final PriorityQueue<Pending> timers =
+      new PriorityQueue<>(Comparator.comparingLong(Pending::nextActionNanos));
   private final LinkedHashMap<Long, Integer> finished = new LinkedHashMap<>();
+  private final LinkedHashMap<Long, CompletableFuture<ByteString>> finishedFutures =
+      new LinkedHashMap<>();
   private boolean started;
   private boolean closed;
+  private long roundRobin;
 
   private EventLoopGroup eventLoops;
   private ExecutorService offload;
+  private ScheduledFuture<?> ticker;
   private final Map<NodeId, NodeConnection> connections = new LinkedHashMap<>();
   private final AtomicLong givenUp = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
+  private final AtomicLong resubmitted = new AtomicLong();
+  private final AtomicLong timedOut = new AtomicLong();
+  private final AtomicLong conflictingReplies = new AtomicLong();
+  private final AtomicLong streamsEnded = new AtomicLong();
 
   private MirClient(Builder b) {
     this.id = b.id;
     this.nodes = Map.copyOf(b.nodes);
     this.nodeKeys = b.nodeKeys == null ? null : Map.copyOf(b.nodeKeys);
+    this.signer = b.signer;
     this.params = b.params;
     this.nextReqNo = b.firstReqNo;
+    int f = b.faultTolerance >= 0 ? b.faultTolerance : (nodes.size() - 1) / 3;
+    this.quorum = f + 1;
     this.threads = new Threads("client-" + id.value());
   }
 
@@ -166,14 +355,17 @@ public final class MirClient implements AutoCloseable {
     private final Map<NodeId, NodeAddress> nodes = new HashMap<>();
     private Map<NodeId, ByteString> nodeKeys;
     private boolean securityChosen;
+    private ClientSigner signer;
+    private boolean signingChosen;
     private long firstReqNo;
+    private int faultTolerance = -1;
     private Params params = Params.defaults();
 
     private Builder(ClientId id) {
       this.id = Objects.requireNonNull(id, "id");
     }
 
-    /** The request receivers of the nodes. */
+    /** The request receivers of the nodes (the whole membership). */
     public Builder nodes(Map<NodeId, NodeAddress> receivers) {
       nodes.putAll(receivers);
       return this;
@@ -192,6 +384,54 @@ public final class MirClient implements AutoCloseable {
     public Builder plaintext() {
       this.nodeKeys = null;
       this.securityChosen = true;
+      return this;
+    }
+
+    /**
+     * Sign requests with the client's P-256 key pair (its public key must be in the replicas'
+     * {@link ClientRegistry}).
+     *
+     * @throws IllegalArgumentException if the private key is not a P-256 PKCS#8 key
+     */
+    public Builder signingKey(EncodedKeyPair keyPair) {
+      try {
+        return signer(ClientSigner.of(id, keyPair));
+      } catch (InvalidKeyException e) {
+        throw new IllegalArgumentException(
+            "signing key of client " + id + ": " + e.getMessage(), e);
+      }
+    }
+
+    /** Sign requests with {@code signer}, which must sign for this client. */
+    public Builder signer(ClientSigner signer) {
+      if (!signer.client().equals(id)) {
+        throw new IllegalArgumentException(
+            "the signer is for client " + signer.client() + ", not " + id);
+      }
+      this.signer = signer;
+      this.signingChosen = true;
+      return this;
+    }
+
+    /**
+     * For tests only: send unsigned requests (accepted only by receivers and replicas that do not
+     * authenticate clients).
+     */
+    public Builder insecureUnsignedRequestsForTesting() {
+      this.signer = null;
+      this.signingChosen = true;
+      return this;
+    }
+
+    /**
+     * The number of faulty nodes tolerated (default {@code (n-1)/3} of the configured nodes): a
+     * result needs {@code f+1} matching replies.
+     */
+    public Builder faultTolerance(int f) {
+      if (f < 0) {
+        throw new IllegalArgumentException("f must not be negative: " + f);
+      }
+      this.faultTolerance = f;
       return this;
     }
 
@@ -216,8 +456,10 @@ public final class MirClient implements AutoCloseable {
     /**
      * Builds the client (not connected yet).
      *
-     * @throws IllegalStateException if no node was given, or neither {@link #tls} nor {@link
-     *     #plaintext()} was chosen, or a node has no key for TLS
+     * @throws IllegalStateException if no node was given, neither {@link #tls} nor {@link
+     *     #plaintext()} was chosen, a node has no key for TLS, neither {@link #signingKey} (or
+     *     {@link #signer}) nor {@link #insecureUnsignedRequestsForTesting()} was chosen, or {@code
+     *     f+1} exceeds the number of nodes
      */
     public MirClient build() {
       if (nodes.isEmpty()) {
@@ -226,10 +468,19 @@ public final class MirClient implements AutoCloseable {
       if (!securityChosen) {
         throw new IllegalStateException("choose tls(nodeKeys) or plaintext()");
       }
+      if (!signingChosen) {
+        throw new IllegalStateException(
+            "choose signingKey(keyPair) (authenticated requests, see ADR 0005) or, in tests only,"
+                + " insecureUnsignedRequestsForTesting()");
+      }
       if (nodeKeys != null && !nodeKeys.keySet().containsAll(nodes.keySet())) {
         Set<NodeId> missing = new HashSet<>(nodes.keySet());
         missing.removeAll(nodeKeys.keySet());
         throw new IllegalStateException("no TLS key for nodes " + missing);
+      }
+      if (faultTolerance >= nodes.size()) {
+        throw new IllegalStateException(
+            "f = " + faultTolerance + " needs more than " + nodes.size() + " nodes");
       }
       return new MirClient(this);
     }
@@ -238,6 +489,11 @@ public final class MirClient implements AutoCloseable {
   /** The client's ID. */
   public ClientId id() {
     return id;
+  }
+
+  /** The number of matching replies that completes a request ({@code f+1}). */
+  public int replyQuorum() {
+    return quorum;
   }
 
   /** Starts connecting to all nodes in the background. Idempotent. */
@@ -260,6 +516,8 @@ public final class MirClient implements AutoCloseable {
             connections.put(n, c);
             toOpen.add(c);
           });
+      long tick = Math.max(1, Math.min(50, params.resubmitMinDelay().toMillis() / 4));
+      ticker = eventLoops.scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.MILLISECONDS);
     }
     toOpen.forEach(NodeConnection::drain);
   }
@@ -272,7 +530,8 @@ public final class MirClient implements AutoCloseable {
             .offloadExecutor(offload)
             .directExecutor()
             .disableRetry()
-            .keepAliveTime(10, TimeUnit.SECONDS)
+            .keepAliveTime(params.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+            .keepAliveWithoutCalls(true)
             .userAgent("mir-java-client/" + id);
     if (nodeKeys != null) {
       ByteString key = nodeKeys.get(node);
@@ -290,36 +549,156 @@ public final class MirClient implements AutoCloseable {
   }
 
   /**
-   * Submits a request with the next request number to every node. Never blocks on the network.
+   * Submits a request with the next request number. Never blocks on the network.
    *
-   * @return the request number
+   * @return the request number; {@link #result(long)} gives its future
    * @throws IllegalStateException if the client is not started or closed
    */
   public long submit(ByteString data) {
-    Objects.requireNonNull(data, "data");
-    long reqNo;
-    List<NodeConnection> toDrain;
-    synchronized (this) {
-      if (!started || closed) {
-        throw new IllegalStateException("client " + id + " is not running");
-      }
-      reqNo = nextReqNo++;
-      Request r = ClientEvents.request(id, reqNo, data);
-      pending.put(reqNo, new Pending(r, new HashSet<>(connections.keySet())));
-      while (pending.size() > params.maxPending()) {
-        Map.Entry<Long, Pending> oldest = pending.pollFirstEntry();
-        givenUp.addAndGet(oldest.getValue().waiting.size());
-        remember(oldest.getKey(), oldest.getValue().acks);
-      }
-      toDrain = List.copyOf(connections.values());
-    }
-    toDrain.forEach(NodeConnection::drain);
-    return reqNo;
+    return enqueue(data).request.getReqNo();
   }
 
   /** Submits a request (see {@link #submit(ByteString)}). */
   public long submit(byte[] data) {
     return submit(ByteString.copyFrom(data));
+  }
+
+  /**
+   * Submits a request with the next request number and returns the future of its result: the result
+   * {@code f+1} nodes agree on; it fails with {@link RequestTimeoutException} after {@link
+   * Params#requestTimeout()} (or when given up or the client closes), or with {@link
+   * RequestRejectedException} if {@code f+1} nodes rejected it. Never blocks on the network.
+   *
+   * @throws IllegalStateException if the client is not started or closed
+   */
+  public CompletableFuture<ByteString> submitAsync(ByteString data) {
+    return enqueue(data).future;
+  }
+
+  /**
+   * The future of request {@code reqNo}'s result, or {@code null} if the client does not know, or
+   * no longer remembers, the request.
+   */
+  public synchronized CompletableFuture<ByteString> result(long reqNo) {
+    Pending p = pending.get(reqNo);
+    return p != null ? p.future : finishedFutures.get(reqNo);
+  }
+
+  private Pending enqueue(ByteString data) {
+    Objects.requireNonNull(data, "data");
+    Pending p;
+    List<Pending> dropped = new ArrayList<>();
+    List<NodeConnection> toDrain = new ArrayList<>();
+    synchronized (this) {
+      if (!started || closed) {
+        throw new IllegalStateException("client " + id + " is not running");
+      }
+      long reqNo = nextReqNo++;
+      Request r = signer != null ? signer.sign(reqNo, data) : ClientEvents.request(id, reqNo, data);
+      long now = System.nanoTime();
+      p =
+          new Pending(
+              r,
+              now + params.requestTimeout().toNanos(),
+              now + params.resubmitMinDelay().toNanos());
+      pending.put(reqNo, p);
+      timers.add(p);
+      while (pending.size() > params.maxPending()) {
+        Map.Entry<Long, Pending> oldest = pending.pollFirstEntry();
+        givenUp.incrementAndGet();
+        finish(oldest.getKey(), oldest.getValue());
+        dropped.add(oldest.getValue());
+      }
+      for (NodeConnection c : firstTargets()) {
+        c.offer(r);
+        toDrain.add(c);
+      }
+    }
+    for (Pending d : dropped) {
+      d.future.completeExceptionally(
+          new RequestTimeoutException(
+              "client "
+                  + id
+                  + " gave up request "
+                  + d.request.getReqNo()
+                  + ": more than "
+                  + params.maxPending()
+                  + " requests were waiting for results"));
+    }
+    toDrain.forEach(NodeConnection::drain);
+    return p;
+  }
+
+  /** The connections a new request goes to. Called with the lock held. */
+  private List<NodeConnection> firstTargets() {
+    List<NodeConnection> all = List.copyOf(connections.values());
+    if (params.submission() == Submission.ALL) {
+      return all;
+    }
+    for (int i = 0; i < all.size(); i++) {
+      NodeConnection c = all.get((int) ((roundRobin + i) % all.size()));
+      if (c.isConnected()) {
+        roundRobin += i + 1;
+        return List.of(c);
+      }
+    }
+    return all;
+  }
+
+  /** Resubmits overdue requests and fails expired ones. Runs on the event loop. */
+  private void tick() {
+    List<Pending> expired = new ArrayList<>();
+    Set<NodeConnection> toDrain = new HashSet<>();
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      long now = System.nanoTime();
+      while (!timers.isEmpty() && timers.peek().nextActionNanos() <= now) {
+        Pending p = timers.poll();
+        if (pending.get(p.request.getReqNo()) != p) {
+          continue; // finished
+        }
+        if (p.deadlineNanos <= now) {
+          pending.remove(p.request.getReqNo());
+          finish(p.request.getReqNo(), p);
+          expired.add(p);
+          continue;
+        }
+        p.resubmissions++;
+        resubmitted.incrementAndGet();
+        for (NodeConnection c : connections.values()) {
+          if (!p.replies.containsKey(c.node) && c.offer(p.request)) {
+            toDrain.add(c);
+          }
+        }
+        long delay =
+            Math.min(
+                params.resubmitMaxDelay().toNanos(),
+                params.resubmitMinDelay().toNanos() << Math.min(p.resubmissions, 20));
+        p.nextResubmitNanos = now + delay;
+        timers.add(p);
+      }
+    }
+    for (Pending p : expired) {
+      timedOut.incrementAndGet();
+      p.future.completeExceptionally(
+          new RequestTimeoutException(
+              "request "
+                  + p.request.getReqNo()
+                  + " of client "
+                  + id
+                  + " got no "
+                  + quorum
+                  + " matching replies within "
+                  + params.requestTimeout()
+                  + " (replies from "
+                  + p.replies.keySet()
+                  + ", acknowledged by "
+                  + p.acked
+                  + ")"));
+    }
+    toDrain.forEach(NodeConnection::drain);
   }
 
   /** The number the next request will get. */
@@ -334,13 +713,14 @@ public final class MirClient implements AutoCloseable {
   public synchronized int acknowledgements(long reqNo) {
     Pending p = pending.get(reqNo);
     if (p != null) {
-      return p.acks;
+      return p.acked.size();
     }
     return finished.getOrDefault(reqNo, -1);
   }
 
   /**
-   * Waits until at least {@code nodes} nodes have acknowledged request {@code reqNo}.
+   * Waits until at least {@code nodes} nodes have acknowledged request {@code reqNo} (accepted it
+   * into their event buffers; see the class comment).
    *
    * @return whether they did within the timeout
    */
@@ -359,19 +739,39 @@ public final class MirClient implements AutoCloseable {
     }
   }
 
-  /** Requests not yet acknowledged by every node. */
+  /** Requests whose result is not known yet. */
   public synchronized int pendingCount() {
     return pending.size();
   }
 
-  /** (request, node) pairs given up because more than {@code maxPending} requests were kept. */
+  /** Requests given up because more than {@code maxPending} requests were waiting. */
   public long givenUpCount() {
     return givenUp.get();
   }
 
-  /** Requests that a node rejected as invalid. */
+  /** Rejections received from nodes (one per node and request). */
   public long rejectedCount() {
     return rejected.get();
+  }
+
+  /** Resubmissions of requests without result so far. */
+  public long resubmittedCount() {
+    return resubmitted.get();
+  }
+
+  /** Requests whose deadline passed. */
+  public long timedOutCount() {
+    return timedOut.get();
+  }
+
+  /** Replies that disagreed with the result the quorum decided (a faulty node, or a bug). */
+  public long conflictingRepliesCount() {
+    return conflictingReplies.get();
+  }
+
+  /** Streams to nodes that ended (broken, refused or closed by the node) so far. */
+  public long streamsEndedCount() {
+    return streamsEnded.get();
   }
 
   /** Whether the stream to {@code node} is established. */
@@ -383,56 +783,118 @@ public final class MirClient implements AutoCloseable {
     return c != null && c.isConnected();
   }
 
-  private void remember(long reqNo, int acks) {
-    finished.put(reqNo, acks);
+  /** Moves a request out of {@link #pending}. Called with the lock held. */
+  private void finish(long reqNo, Pending p) {
+    finished.put(reqNo, p.acked.size());
+    finishedFutures.put(reqNo, p.future);
     if (finished.size() > FINISHED_MEMORY) {
       finished.remove(finished.keySet().iterator().next());
     }
-  }
-
-  private synchronized void acknowledged(NodeId node, RequestAck ack) {
-    if (ack.getStatus() == RequestAck.Status.REJECTED) {
-      rejected.incrementAndGet();
-      LOG.warn(
-          "client {}: node {} rejected request {}: {}", id, node, ack.getReqNo(), ack.getReason());
-    }
-    Pending p = pending.get(ack.getReqNo());
-    if (p == null || !p.waiting.remove(node)) {
-      return;
-    }
-    p.acks++;
-    if (p.waiting.isEmpty()) {
-      pending.remove(ack.getReqNo());
-      remember(ack.getReqNo(), p.acks);
+    if (finishedFutures.size() > FINISHED_MEMORY) {
+      finishedFutures.remove(finishedFutures.keySet().iterator().next());
     }
     notifyAll();
   }
 
-  /** The requests after {@code afterReqNo} that {@code node} still has to acknowledge, in order. */
-  private synchronized List<Request> toSend(NodeId node, long afterReqNo, int max) {
-    List<Request> out = new ArrayList<>();
-    for (Pending p : pending.tailMap(afterReqNo, false).values()) {
-      if (p.waiting.contains(node)) {
-        out.add(p.request);
-        if (out.size() >= max) {
-          break;
+  private void onFrame(NodeId node, List<Request> newlyHandled, SessionFrame f) {
+    List<Runnable> completions = new ArrayList<>();
+    synchronized (this) {
+      Map<Long, RequestAck> refused = new HashMap<>();
+      for (RequestAck a : f.getNotAcceptedList()) {
+        refused.put(a.getReqNo(), a);
+      }
+      for (Request r : newlyHandled) {
+        Pending p = pending.get(r.getReqNo());
+        if (p == null) {
+          continue;
+        }
+        RequestAck a = refused.get(r.getReqNo());
+        if (a == null) {
+          p.acked.add(node);
+        } else if (a.getStatus() == RequestAck.Status.REJECTED
+            && p.rejections.putIfAbsent(node, a.getReason()) == null) {
+          rejected.incrementAndGet();
+          LOG.warn(
+              "client {}: node {} rejected request {}: {}", id, node, r.getReqNo(), a.getReason());
+          if (p.rejections.size() >= quorum) {
+            pending.remove(r.getReqNo());
+            finish(r.getReqNo(), p);
+            String why =
+                "request " + r.getReqNo() + " of client " + id + " was rejected by " + p.rejections;
+            completions.add(
+                () -> p.future.completeExceptionally(new RequestRejectedException(why)));
+          }
         }
       }
+      for (Reply reply : f.getRepliesList()) {
+        if (!reply.getClientId().equals(id.value())) {
+          continue;
+        }
+        Pending p = pending.get(reply.getReqNo());
+        if (p == null) {
+          CompletableFuture<ByteString> done = finishedFutures.get(reply.getReqNo());
+          if (done != null
+              && done.isDone()
+              && !done.isCompletedExceptionally()
+              && !done.join().equals(reply.getResult())) {
+            conflictingReplies.incrementAndGet();
+          }
+          continue;
+        }
+        if (p.replies.putIfAbsent(node, reply.getResult()) != null) {
+          continue; // a node gets one vote per request
+        }
+        p.acked.add(node);
+        int matching = 0;
+        for (ByteString other : p.replies.values()) {
+          if (other.equals(reply.getResult())) {
+            matching++;
+          }
+        }
+        if (matching >= quorum) {
+          pending.remove(reply.getReqNo());
+          for (ByteString other : p.replies.values()) {
+            if (!other.equals(reply.getResult())) {
+              conflictingReplies.incrementAndGet();
+            }
+          }
+          finish(reply.getReqNo(), p);
+          ByteString result = reply.getResult();
+          completions.add(() -> p.future.complete(result));
+        }
+      }
+      notifyAll();
     }
-    return out;
+    completions.forEach(Runnable::run);
   }
 
-  /** Closes all connections and ends the threads. Pending requests are dropped. Idempotent. */
+  /** Closes all connections and ends the threads. Pending futures fail. Idempotent. */
   @Override
   public void close() {
     List<NodeConnection> all;
+    List<Pending> left;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
       all = List.copyOf(connections.values());
+      left = List.copyOf(pending.values());
+      pending.clear();
+      timers.clear();
+      if (ticker != null) {
+        ticker.cancel(false);
+      }
       notifyAll();
+    }
+    for (Pending p : left) {
+      p.future.completeExceptionally(
+          new RequestTimeoutException(
+              "client "
+                  + id
+                  + " was closed before request "
+                  + p.request.getReqNo()
+                  + " completed"));
     }
     all.forEach(NodeConnection::close);
     long deadline = System.nanoTime() + params.shutdownTimeout().toNanos();
@@ -449,21 +911,25 @@ public final class MirClient implements AutoCloseable {
   }
 
   /**
-   * The stream to one node. Like the transport's peer connections, all stream state is owned by a
-   * drain loop that runs on one thread at a time.
+   * The stream to one node. All stream state is owned by a drain loop that runs on one thread at a
+   * time; {@link #queue} (requests to send) is guarded by the client's lock.
    */
   private final class NodeConnection {
     private final NodeId node;
     private final ManagedChannel channel;
     private final AtomicInteger wip = new AtomicInteger();
+    private final ArrayDeque<Request> queue = new ArrayDeque<>();
+    private final Set<Long> queued = new HashSet<>();
     private volatile boolean closing;
-    private volatile ClientCall<Request, RequestAck> endedCall;
+    private volatile ClientCall<RequestBatch, SessionFrame> endedCall;
     private volatile Status endedStatus;
     private volatile boolean retryDue;
-    private volatile ClientCall<Request, RequestAck> call;
+    private volatile ClientCall<RequestBatch, SessionFrame> call;
     private volatile boolean connected;
-    // Owned by the drain loop.
-    private long sentUpTo = -1;
+    // Owned by the drain loop (and the listener, which runs on the same event loop thread).
+    private final ArrayDeque<Request> inFlight = new ArrayDeque<>();
+    private long streamHandled;
+    private boolean helloSent;
     private boolean waitingToRetry;
     private int failures;
     private boolean shutDown;
@@ -475,6 +941,15 @@ public final class MirClient implements AutoCloseable {
 
     boolean isConnected() {
       return connected && call != null && !closing;
+    }
+
+    /** Queues {@code r} unless it is queued already. Called with the client's lock held. */
+    boolean offer(Request r) {
+      if (!queued.add(r.getReqNo())) {
+        return false;
+      }
+      queue.addLast(r);
+      return true;
     }
 
     void close() {
@@ -509,7 +984,7 @@ public final class MirClient implements AutoCloseable {
       if (closing) {
         if (!shutDown) {
           shutDown = true;
-          ClientCall<Request, RequestAck> c = call;
+          ClientCall<RequestBatch, SessionFrame> c = call;
           call = null;
           connected = false;
           if (c != null) {
@@ -519,19 +994,22 @@ public final class MirClient implements AutoCloseable {
         }
         return;
       }
-      ClientCall<Request, RequestAck> current = call;
+      ClientCall<RequestBatch, SessionFrame> current = call;
       if (current != null && endedCall == current) {
         failures = connected ? 0 : failures + 1;
         connected = false;
         call = null;
         current = null;
+        streamsEnded.incrementAndGet();
+        requeueInFlight();
         Status s = endedStatus;
         LOG.info(
-            "client {}: stream to node {} ended ({}); resubmitting unacknowledged requests after"
+            "client {}: stream to node {} ended ({}{}); resending unacknowledged requests after"
                 + " reconnecting",
             id,
             node,
-            s == null ? "?" : s.getCode());
+            s == null ? "?" : s.getCode(),
+            s == null || s.getDescription() == null ? "" : ": " + s.getDescription());
         scheduleRetry();
       }
       if (current == null) {
@@ -543,20 +1021,56 @@ public final class MirClient implements AutoCloseable {
         if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
           channel.resetConnectBackoff();
         }
-        current = channel.newCall(RequestReceiverGrpc.getSubmitMethod(), CallOptions.DEFAULT);
+        current = channel.newCall(RequestReceiverGrpc.getSessionMethod(), CallOptions.DEFAULT);
         call = current;
-        sentUpTo = -1;
+        synchronized (MirClient.this) {
+          streamHandled = 0;
+          inFlight.clear();
+        }
+        helloSent = false;
         current.start(new Listener(current), new Metadata());
         current.request(Integer.MAX_VALUE);
       }
       while (current.isReady()) {
-        List<Request> batch = toSend(node, sentUpTo, 64);
-        if (batch.isEmpty()) {
-          break;
+        RequestBatch.Builder batch = RequestBatch.newBuilder();
+        if (!helloSent) {
+          batch.setHello(
+              signer != null
+                  ? signer.hello(node)
+                  : ClientHello.newBuilder()
+                      .setClientId(id.value())
+                      .setNodeId(node.value())
+                      .build());
+          helloSent = true;
         }
-        for (Request r : batch) {
-          current.sendMessage(r);
-          sentUpTo = r.getReqNo();
+        synchronized (MirClient.this) {
+          long bytes = 0;
+          while (!queue.isEmpty() && bytes < params.maxBatchBytes()) {
+            Request r = queue.pollFirst();
+            queued.remove(r.getReqNo());
+            if (!pending.containsKey(r.getReqNo())) {
+              continue; // decided meanwhile
+            }
+            batch.addRequests(r);
+            bytes += r.getSerializedSize();
+          }
+          if (batch.getRequestsCount() == 0 && !batch.hasHello()) {
+            break;
+          }
+          inFlight.addAll(batch.getRequestsList());
+        }
+        current.sendMessage(batch.build());
+      }
+    }
+
+    /** Puts what the broken stream had not acknowledged back at the front of the queue. */
+    private void requeueInFlight() {
+      synchronized (MirClient.this) {
+        while (!inFlight.isEmpty()) {
+          Request r = inFlight.pollLast();
+          if (pending.containsKey(r.getReqNo()) && queued.add(r.getReqNo())) {
+            queue.addFirst(r);
+          }
         }
       }
     }
@@ -583,19 +1097,28 @@ public final class MirClient implements AutoCloseable {
       }
     }
 
-    private final class Listener extends ClientCall.Listener<RequestAck> {
-      private final ClientCall<Request, RequestAck> owner;
+    private final class Listener extends ClientCall.Listener<SessionFrame> {
+      private final ClientCall<RequestBatch, SessionFrame> owner;
 
-      Listener(ClientCall<Request, RequestAck> owner) {
+      Listener(ClientCall<RequestBatch, SessionFrame> owner) {
         this.owner = owner;
       }
 
       @Override
-      public void onMessage(RequestAck ack) {
-        if (owner == call) {
-          connected = true;
+      public void onMessage(SessionFrame f) {
+        if (owner != call) {
+          return;
         }
-        acknowledged(node, ack);
+        connected = true;
+        List<Request> newlyHandled = new ArrayList<>();
+        synchronized (MirClient.this) {
+          // Cumulative: the node handled the first f.handled requests of this stream.
+          while (streamHandled < f.getHandled() && !inFlight.isEmpty()) {
+            newlyHandled.add(inFlight.pollFirst());
+            streamHandled++;
+          }
+        }
+        onFrame(node, newlyHandled, f);
       }
 
       @Override
