@@ -852,8 +852,14 @@ public final class Iss implements PassiveModule {
 
   private void reject(NodeId from, Message m, String why) {
     rejected++;
-    LOG.warn(
-        "{}: ignoring invalid {} from {}: {}", self, m.getDescriptorForType().getName(), from, why);
+    io.github.mirframework.log.RateLimitedLog.shared(LOG)
+        .warn(
+            why,
+            "{}: ignoring invalid {} from {}: {}",
+            self,
+            m.getDescriptorForType().getName(),
+            from,
+            why);
   }
 
   // upon event <net, Deliver | from, [STABLE-CHECKPOINT, sc]> do
