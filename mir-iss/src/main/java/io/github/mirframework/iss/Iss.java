@@ -548,6 +548,12 @@ public final class Iss implements PassiveModule {
     return b.build();
   }
 
+  /** Takes ordering (PBFT) and stable-checkpoint messages from peers. */
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   @Override
   public EventList applyEvents(EventList events) throws Exception {
     return dsl.applyEvents(events);

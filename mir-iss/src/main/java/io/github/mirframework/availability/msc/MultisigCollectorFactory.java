@@ -36,6 +36,12 @@ public final class MultisigCollectorFactory implements PassiveModule {
     this.factory = Objects.requireNonNull(factory, "factory");
   }
 
+  /** Forwards peer messages to its multisig-collector instances. */
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   @Override
   public EventList applyEvents(EventList events) throws Exception {
     EventList accepted = null;
