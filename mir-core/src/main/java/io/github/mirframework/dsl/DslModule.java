@@ -460,6 +460,17 @@ public final class DslModule implements PassiveModule {
     return this;
   }
 
+  /**
+   * Whether this module takes messages from peers: {@code true} once a handler for received
+   * messages is registered ({@link #uponMessage}, or {@code upon}/{@code uponEvent} for {@code
+   * MessageReceived}). A module that wraps a {@code DslModule} must declare its own {@link
+   * #receivesMessages()} (it may delegate to this one once its handlers are registered).
+   */
+  @Override
+  public boolean receivesMessages() {
+    return handlers.containsKey(MessageReceived.class);
+  }
+
   private DslModule addDispatch(Class<? extends Message> type, Dispatch d) {
     Objects.requireNonNull(type, "type");
     handlers.computeIfAbsent(type, t -> new ArrayList<>()).add(d);

@@ -7,6 +7,7 @@ import io.github.mirframework.event.pb.Init;
 import io.github.mirframework.event.pb.MessageReceived;
 import io.github.mirframework.factory.pb.GarbageCollect;
 import io.github.mirframework.factory.pb.NewModule;
+import io.github.mirframework.log.RateLimitedLog;
 import io.github.mirframework.messagebuffer.MessageBuffer;
 import io.github.mirframework.messagebuffer.MessageBuffer.Applicable;
 import io.github.mirframework.module.PassiveModule;
@@ -14,6 +15,7 @@ import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.RetentionIndex;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -32,10 +34,14 @@ import org.slf4j.LoggerFactory;
  * {@link GarbageCollect}; a {@code MessageReceived} (a peer chose the destination) is dropped; any
  * other type fails the batch. Every other event is forwarded, alone, to the submodule whose
  * <em>full</em> ID equals the event's destination. Events for a submodule that does not exist are
- * handled as follows: a {@code MessageReceived} is kept in a bounded {@link MessageBuffer} (the
- * submodule may be created soon, e.g. when another node entered a new epoch first) and replayed
- * right after the submodule's {@code Init} when it is created; anything else is dropped with an
- * info-level log entry.
+ * handled as follows: a {@code MessageReceived} is kept in a bounded {@link MessageBuffer} of its
+ * sender (the submodule may be created soon, e.g. when another node entered a new epoch first) and
+ * replayed, in arrival order, right after the submodule's {@code Init} when it is created; anything
+ * else is dropped with an info-level log entry. Each sender has its own buffer of {@link
+ * Params#msgBufSizeBytes()} bytes, so one member cannot evict the early messages of the others, and
+ * at most {@link Params#maxSenders()} senders have buffered messages at a time (messages of further
+ * senders are dropped and counted until a buffer empties). A submodule that does not {@linkplain
+ * PassiveModule#receivesMessages() take messages} gets neither its early messages nor later ones.
  *
  * <p>{@code NewModule}: the ID must be {@code <factory ID>/<sub-ID>}, otherwise the batch fails; a
  * retention index below the factory's current one (the module would be garbage-collected at once)
@@ -51,16 +57,24 @@ import org.slf4j.LoggerFactory;
  * called on the same thread.
  */
 public final class FactoryModule implements PassiveModule {
-  /** The default capacity of the buffer for early messages: 1 MiB. */
+  private static final RateLimitedLog REJECTS =
+      RateLimitedLog.shared(LoggerFactory.getLogger(FactoryModule.class));
+
+  /** The default capacity of each sender's buffer for early messages: 1 MiB. */
   public static final int DEFAULT_MSG_BUF_SIZE_BYTES = 1024 * 1024;
+
+  /** The default maximum number of senders with buffered early messages: 64. */
+  public static final int DEFAULT_MAX_SENDERS = 64;
 
   /**
    * The parameters of a factory.
    *
    * @param generator creates the submodules
-   * @param msgBufSizeBytes capacity of the buffer for messages to submodules that do not exist yet
+   * @param msgBufSizeBytes capacity, per sender, of the buffer for messages to submodules that do
+   *     not exist yet
+   * @param maxSenders the most senders with buffered early messages at a time
    */
-  public record Params(ModuleGenerator generator, int msgBufSizeBytes) {
+  public record Params(ModuleGenerator generator, int msgBufSizeBytes, int maxSenders) {
     /** Validates the parameters. */
     public Params {
       Objects.requireNonNull(generator, "generator");
@@ -68,6 +82,14 @@ public final class FactoryModule implements PassiveModule {
         throw new IllegalArgumentException(
             "msgBufSizeBytes must not be negative, given: " + msgBufSizeBytes);
       }
+      if (maxSenders < 0) {
+        throw new IllegalArgumentException("maxSenders must not be negative, given: " + maxSenders);
+      }
+    }
+
+    /** Parameters with {@value #DEFAULT_MAX_SENDERS} senders at most. */
+    public Params(ModuleGenerator generator, int msgBufSizeBytes) {
+      this(generator, msgBufSizeBytes, DEFAULT_MAX_SENDERS);
     }
 
     /**
@@ -77,9 +99,14 @@ public final class FactoryModule implements PassiveModule {
       return new Params(generator, DEFAULT_MSG_BUF_SIZE_BYTES);
     }
 
-    /** A copy with another buffer capacity. */
+    /** A copy with another buffer capacity per sender. */
     public Params withMsgBufSizeBytes(int bytes) {
-      return new Params(generator, bytes);
+      return new Params(generator, bytes, maxSenders);
+    }
+
+    /** A copy with another maximum number of senders. */
+    public Params withMaxSenders(int senders) {
+      return new Params(generator, msgBufSizeBytes, senders);
     }
   }
 
@@ -89,8 +116,17 @@ public final class FactoryModule implements PassiveModule {
   private final Map<ModuleId, PassiveModule> submodules = new HashMap<>();
   private final Map<ModuleId, Long> retentionOf = new HashMap<>();
   private final NavigableMap<Long, Set<ModuleId>> byRetention = new TreeMap<>();
-  private final MessageBuffer<Event> earlyMessages;
+  private final int msgBufSizeBytes;
+  private final int maxSenders;
+  // Early messages by sender, in the order the senders first sent one; each tagged with its
+  // arrival number so that replay keeps the arrival order across senders.
+  private final Map<String, MessageBuffer<Early>> earlyMessages = new LinkedHashMap<>();
+  private long arrivals;
+  private long droppedEarly;
+  private long droppedFromRemovedBuffers;
   private long retentionIndex;
+
+  private record Early(long arrival, Event event) {}
 
   /** Creates a factory that logs through this class's logger. */
   public FactoryModule(ModuleId id, Params params) {
@@ -110,8 +146,8 @@ public final class FactoryModule implements PassiveModule {
     }
     this.generator = params.generator();
     this.log = Objects.requireNonNull(logger, "logger");
-    this.earlyMessages =
-        new MessageBuffer<>(params.msgBufSizeBytes(), e -> e.payload().getSerializedSize());
+    this.msgBufSizeBytes = params.msgBufSizeBytes();
+    this.maxSenders = params.maxSenders();
   }
 
   /** The IDs of the current submodules, sorted. */
@@ -126,7 +162,39 @@ public final class FactoryModule implements PassiveModule {
 
   /** The number of buffered messages for submodules that do not exist yet. */
   public int bufferedMessages() {
-    return earlyMessages.messageCount();
+    int n = 0;
+    for (MessageBuffer<Early> b : earlyMessages.values()) {
+      n += b.messageCount();
+    }
+    return n;
+  }
+
+  /** The number of buffered messages from {@code sender} for submodules that do not exist yet. */
+  public int bufferedMessages(String sender) {
+    MessageBuffer<Early> b = earlyMessages.get(sender);
+    return b == null ? 0 : b.messageCount();
+  }
+
+  /**
+   * Early messages dropped so far: too large for a sender's buffer, evicted by the same sender's
+   * newer ones, from a sender beyond {@link Params#maxSenders()}, or for a submodule that takes no
+   * messages.
+   */
+  public long droppedEarlyMessages() {
+    long n = droppedEarly;
+    for (MessageBuffer<Early> b : earlyMessages.values()) {
+      n += b.evictedCount() + b.rejectedCount();
+    }
+    return n + droppedFromRemovedBuffers;
+  }
+
+  /**
+   * Forwards peer messages to its submodules (and buffers early ones); a submodule that does not
+   * {@linkplain #receivesMessages() receive messages} gets none.
+   */
+  @Override
+  public boolean receivesMessages() {
+    return true;
   }
 
   @Override
@@ -190,11 +258,27 @@ public final class FactoryModule implements PassiveModule {
     EventList out = submodule.applyEvents(EventList.of(Events.init(id)));
 
     // Messages for the new submodule that arrived before it existed, in arrival order.
-    List<Event> early = new ArrayList<>();
-    earlyMessages.iterate(
-        e -> e.destination().equals(id) ? Applicable.CURRENT : Applicable.FUTURE, early::add);
+    List<Early> early = new ArrayList<>();
+    for (var it = earlyMessages.values().iterator(); it.hasNext(); ) {
+      MessageBuffer<Early> b = it.next();
+      b.iterate(
+          e -> e.event().destination().equals(id) ? Applicable.CURRENT : Applicable.FUTURE,
+          early::add);
+      if (b.isEmpty()) {
+        droppedFromRemovedBuffers += b.evictedCount() + b.rejectedCount();
+        it.remove();
+      }
+    }
     if (!early.isEmpty()) {
-      out.addAll(submodule.applyEvents(EventList.of(early)));
+      if (!submodule.receivesMessages()) {
+        droppedEarly += early.size();
+        log.debug("Dropping early peer messages for a submodule that takes none. moduleID={}", id);
+        return out;
+      }
+      early.sort(java.util.Comparator.comparingLong(Early::arrival));
+      List<Event> events = new ArrayList<>(early.size());
+      early.forEach(e -> events.add(e.event()));
+      out.addAll(submodule.applyEvents(EventList.of(events)));
     }
     return out;
   }
@@ -230,11 +314,8 @@ public final class FactoryModule implements PassiveModule {
   private EventList forward(Event event) throws Exception {
     PassiveModule submodule = submodules.get(event.destination());
     if (submodule == null) {
-      if (event.payload() instanceof MessageReceived) {
-        if (!earlyMessages.store(event.stripped())) {
-          log.debug(
-              "Failed buffering incoming submodule message. moduleID={}", event.destination());
-        }
+      if (event.payload() instanceof MessageReceived m) {
+        storeEarly(m.getFrom(), event);
       } else {
         log.info(
             "Ignoring submodule event. Destination module not found. moduleID={} eventType={}",
@@ -243,7 +324,39 @@ public final class FactoryModule implements PassiveModule {
       }
       return EventList.empty();
     }
+    if (event.payload() instanceof MessageReceived m && !submodule.receivesMessages()) {
+      log.debug(
+          "Dropping a peer message for a submodule that takes none. moduleID={} from={}",
+          event.destination(),
+          m.getFrom());
+      return EventList.empty();
+    }
     return submodule.applyEvents(EventList.of(event));
+  }
+
+  private void storeEarly(String sender, Event event) {
+    MessageBuffer<Early> b = earlyMessages.get(sender);
+    if (b == null) {
+      if (earlyMessages.size() >= maxSenders) {
+        droppedEarly++;
+        REJECTS.info(
+            "too many senders",
+            "{}: dropping an early message from {}: {} senders already have buffered messages",
+            ownId,
+            sender,
+            maxSenders);
+        return;
+      }
+      b = new MessageBuffer<>(msgBufSizeBytes, e -> e.event().payload().getSerializedSize());
+      earlyMessages.put(sender, b);
+    }
+    if (!b.store(new Early(arrivals++, event.stripped()))) {
+      log.debug("Failed buffering incoming submodule message. moduleID={}", event.destination());
+    }
+    if (b.isEmpty()) {
+      droppedFromRemovedBuffers += b.evictedCount() + b.rejectedCount();
+      earlyMessages.remove(sender);
+    }
   }
 
   @Override

@@ -14,12 +14,16 @@ public sealed interface Module permits PassiveModule, ActiveModule {
    * Whether this module takes {@code MessageReceived} events, i.e. input whose destination module a
    * peer chose. The node drops (and counts, see {@code Node.droppedMessages()}) every received
    * message addressed to a module that does not, so that a faulty peer cannot make, say, the crypto
-   * module fail on an event it does not expect. Modules that only serve their own node (crypto,
-   * hasher, timer, write-ahead log, transport) return {@code false}.
+   * module fail on an event it does not expect.
+   *
+   * <p>Network input is opt-in: the default is {@code false}, and a module that handles messages
+   * from peers (a protocol module, a factory hosting protocol instances) must override this to
+   * return {@code true}. A {@code DslModule} returns {@code true} as soon as a message handler is
+   * registered.
    *
    * <p>The node asks once, when it is built.
    */
   default boolean receivesMessages() {
-    return true;
+    return false;
   }
 }

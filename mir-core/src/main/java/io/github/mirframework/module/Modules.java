@@ -34,6 +34,31 @@ public final class Modules {
     return out;
   }
 
+  /**
+   * A passive module that applies events with {@code module} and {@linkplain
+   * Module#receivesMessages() takes messages from peers} (for modules written as lambdas, which
+   * cannot override {@code receivesMessages}).
+   */
+  public static PassiveModule receivingMessages(PassiveModule module) {
+    java.util.Objects.requireNonNull(module, "module");
+    return new PassiveModule() {
+      @Override
+      public EventList applyEvents(EventList events) throws Exception {
+        return module.applyEvents(events);
+      }
+
+      @Override
+      public boolean receivesMessages() {
+        return true;
+      }
+
+      @Override
+      public String toString() {
+        return module.toString();
+      }
+    };
+  }
+
   /** A passive module that drops every event. */
   public static PassiveModule nullPassive() {
     return events -> EventList.empty();

@@ -15,12 +15,39 @@ import java.util.Objects;
  *     buffered
  * @param stopGracePeriod how long {@link Node#stop()} lets a module finish the batch it is applying
  *     before it interrupts the module's thread (positive)
+ * @param pauseInputBytes when the buffered events' payloads take more than this many bytes
+ *     (protobuf serialized size), active modules are paused
+ * @param resumeInputBytes paused active modules resume when the buffered payloads take at most this
+ *     many bytes (and at most {@code resumeInputThreshold} events are buffered)
  */
 public record NodeConfig(
     int maxEventBatchSize,
     int pauseInputThreshold,
     int resumeInputThreshold,
-    Duration stopGracePeriod) {
+    Duration stopGracePeriod,
+    long pauseInputBytes,
+    long resumeInputBytes) {
+
+  /** The default byte pause threshold: 256 MiB. */
+  public static final long DEFAULT_PAUSE_INPUT_BYTES = 256L << 20;
+
+  /** The default byte resume threshold: 192 MiB. */
+  public static final long DEFAULT_RESUME_INPUT_BYTES = 192L << 20;
+
+  /** A configuration with the default byte thresholds (the parameters of earlier versions). */
+  public NodeConfig(
+      int maxEventBatchSize,
+      int pauseInputThreshold,
+      int resumeInputThreshold,
+      Duration stopGracePeriod) {
+    this(
+        maxEventBatchSize,
+        pauseInputThreshold,
+        resumeInputThreshold,
+        stopGracePeriod,
+        DEFAULT_PAUSE_INPUT_BYTES,
+        DEFAULT_RESUME_INPUT_BYTES);
+  }
 
   /** Mir's default batch size. */
   public static final int DEFAULT_MAX_EVENT_BATCH_SIZE = 512;
@@ -61,11 +88,23 @@ public record NodeConfig(
               + resumeInputThreshold
               + ")");
     }
+    if (pauseInputBytes < 1) {
+      throw new IllegalArgumentException(
+          "pauseInputBytes must be at least 1, got " + pauseInputBytes);
+    }
+    if (resumeInputBytes < 0 || resumeInputBytes > pauseInputBytes) {
+      throw new IllegalArgumentException(
+          "resumeInputBytes ("
+              + resumeInputBytes
+              + ") must be between 0 and pauseInputBytes ("
+              + pauseInputBytes
+              + ")");
+    }
   }
 
   /**
    * Mir's defaults: batches of 512, pause above 8192 buffered events, resume at 6144; and a stop
-   * grace period of 5 seconds.
+   * grace period of 5 seconds; pause also above 256 MiB of buffered payloads, resume at 192 MiB.
    */
   public static NodeConfig defaults() {
     return new NodeConfig(
@@ -77,16 +116,40 @@ public record NodeConfig(
 
   /** Returns a copy with another batch size. */
   public NodeConfig withMaxEventBatchSize(int n) {
-    return new NodeConfig(n, pauseInputThreshold, resumeInputThreshold, stopGracePeriod);
+    return new NodeConfig(
+        n,
+        pauseInputThreshold,
+        resumeInputThreshold,
+        stopGracePeriod,
+        pauseInputBytes,
+        resumeInputBytes);
   }
 
   /** Returns a copy with other pause/resume thresholds. */
   public NodeConfig withInputThresholds(int pause, int resume) {
-    return new NodeConfig(maxEventBatchSize, pause, resume, stopGracePeriod);
+    return new NodeConfig(
+        maxEventBatchSize, pause, resume, stopGracePeriod, pauseInputBytes, resumeInputBytes);
+  }
+
+  /** Returns a copy with other pause/resume thresholds in bytes of buffered payloads. */
+  public NodeConfig withInputBytes(long pause, long resume) {
+    return new NodeConfig(
+        maxEventBatchSize,
+        pauseInputThreshold,
+        resumeInputThreshold,
+        stopGracePeriod,
+        pause,
+        resume);
   }
 
   /** Returns a copy with another stop grace period. */
   public NodeConfig withStopGracePeriod(Duration period) {
-    return new NodeConfig(maxEventBatchSize, pauseInputThreshold, resumeInputThreshold, period);
+    return new NodeConfig(
+        maxEventBatchSize,
+        pauseInputThreshold,
+        resumeInputThreshold,
+        period,
+        pauseInputBytes,
+        resumeInputBytes);
   }
 }

@@ -202,10 +202,11 @@ class FactoryModuleTest {
             ECHO_FACTORY,
             FactoryModule.Params.defaults(
                 (id, params) ->
-                    events -> {
-                      events.forEach(seen::add);
-                      return EventList.empty();
-                    }),
+                    Modules.receivingMessages(
+                        events -> {
+                          events.forEach(seen::add);
+                          return EventList.empty();
+                        })),
             log.logger());
     Event early1 =
         Events.messageReceived(NodeId.of("1"), Events.netMessage(inst(7), echoParams("m1")));
@@ -333,5 +334,93 @@ class FactoryModuleTest {
     assertThat(f.bufferedMessages()).isZero();
     assertThatThrownBy(() -> FactoryModule.Params.defaults((id, p) -> null).withMsgBufSizeBytes(-1))
         .hasMessageContaining("-1");
+  }
+
+  private static FactoryModule recordingFactory(
+      List<Event> seen, FactoryModule.Params params, boolean submodulesTakeMessages) {
+    return new FactoryModule(
+        ECHO_FACTORY,
+        new FactoryModule.Params(
+            (id, p) -> {
+              PassiveModule m =
+                  events -> {
+                    events.forEach(seen::add);
+                    return EventList.empty();
+                  };
+              return submodulesTakeMessages ? Modules.receivingMessages(m) : m;
+            },
+            params.msgBufSizeBytes(),
+            params.maxSenders()),
+        new LogCapture().logger());
+  }
+
+  private static Event early(String from, int inst, String text) {
+    return Events.messageReceived(NodeId.of(from), Events.netMessage(inst(inst), echoParams(text)));
+  }
+
+  @Test
+  void oneSenderCannotEvictTheEarlyMessagesOfOthers() throws Exception {
+    List<Event> seen = new ArrayList<>();
+    Event size = early("1", 7, "m");
+    int oneMessage = size.stripped().payload().getSerializedSize();
+    FactoryModule f =
+        recordingFactory(
+            seen,
+            FactoryModule.Params.defaults((id, p) -> null).withMsgBufSizeBytes(4 * oneMessage),
+            true);
+    Event honest1 = early("1", 7, "m");
+    Event honest2 = early("2", 7, "m");
+    f.applyEvents(EventList.of(honest1, honest2));
+    // A faulty member floods the buffer with messages for many future instances.
+    List<Event> flood = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      flood.add(early("3", 7, "x"));
+    }
+    f.applyEvents(EventList.of(flood));
+    assertThat(f.bufferedMessages("1")).isEqualTo(1);
+    assertThat(f.bufferedMessages("2")).isEqualTo(1);
+    assertThat(f.bufferedMessages("3")).isEqualTo(4);
+    assertThat(f.droppedEarlyMessages()).isEqualTo(996);
+
+    f.applyEvents(
+        EventList.of(
+            FactoryEvents.newModule(ECHO_FACTORY, inst(7), RetentionIndex.ZERO, echoParams(""))));
+    // Arrival order is kept across senders; the flooder keeps only its newest four.
+    assertThat(seen.subList(0, 3)).containsExactly(Events.init(inst(7)), honest1, honest2);
+    assertThat(seen).hasSize(1 + 2 + 4);
+    assertThat(f.bufferedMessages()).isZero();
+  }
+
+  @Test
+  void theNumberOfSendersWithEarlyMessagesIsBounded() throws Exception {
+    List<Event> seen = new ArrayList<>();
+    FactoryModule f =
+        recordingFactory(
+            seen, FactoryModule.Params.defaults((id, p) -> null).withMaxSenders(2), true);
+    f.applyEvents(EventList.of(early("a", 1, "1"), early("b", 1, "2"), early("c", 1, "3")));
+    assertThat(f.bufferedMessages()).isEqualTo(2);
+    assertThat(f.bufferedMessages("c")).isZero();
+    assertThat(f.droppedEarlyMessages()).isEqualTo(1);
+    // Once the buffers are consumed, new senders have room again.
+    f.applyEvents(
+        EventList.of(
+            FactoryEvents.newModule(ECHO_FACTORY, inst(1), RetentionIndex.ZERO, echoParams(""))));
+    f.applyEvents(EventList.of(early("c", 2, "4")));
+    assertThat(f.bufferedMessages("c")).isEqualTo(1);
+    assertThatThrownBy(() -> FactoryModule.Params.defaults((id, p) -> null).withMaxSenders(-1))
+        .hasMessageContaining("maxSenders");
+  }
+
+  @Test
+  void aSubmoduleThatTakesNoMessagesGetsNoneEarlyOrLate() throws Exception {
+    List<Event> seen = new ArrayList<>();
+    FactoryModule f = recordingFactory(seen, FactoryModule.Params.defaults((id, p) -> null), false);
+    f.applyEvents(EventList.of(early("1", 3, "early")));
+    f.applyEvents(
+        EventList.of(
+            FactoryEvents.newModule(ECHO_FACTORY, inst(3), RetentionIndex.ZERO, echoParams(""))));
+    f.applyEvents(EventList.of(early("1", 3, "late"), Events.testingString(inst(3), "own")));
+    assertThat(seen).containsExactly(Events.init(inst(3)), Events.testingString(inst(3), "own"));
+    assertThat(f.droppedEarlyMessages()).isEqualTo(1);
   }
 }

@@ -17,6 +17,7 @@ import io.github.mirframework.eventlog.Interceptor;
 import io.github.mirframework.module.ActiveModule;
 import io.github.mirframework.module.EventSink;
 import io.github.mirframework.module.PassiveModule;
+import io.github.mirframework.testing.FakeApp;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
 import java.time.Duration;
@@ -371,6 +372,60 @@ class NodeTest {
     await(() -> a.strings().contains("after"), "the event after the bad messages was applied");
     assertThat(node.droppedMessages()).isEqualTo(2);
     assertThat(node.failure()).isEmpty();
+  }
+
+  @Test
+  void aModuleTakesNoPeerMessagesUnlessItDeclaresSo() throws Exception {
+    Recording a = new Recording();
+    // A consumer that does not override receivesMessages() and fails on anything unexpected: a
+    // peer must not be able to stop the node through it.
+    PassiveModule consumer =
+        events -> {
+          for (Event e : events) {
+            if (!e.is(Init.class)) {
+              throw new IllegalStateException("unexpected " + e.typeName());
+            }
+          }
+          return EventList.empty();
+        };
+    assertThat(consumer.receivesMessages()).isFalse();
+    Node node = track(Node.builder(NodeId.of("optin")).module(A, a).module(B, consumer).build());
+    node.start();
+    node.injectEvents(
+        EventList.of(
+            Events.messageReceived(
+                NodeId.of("evil"),
+                Events.netMessage(B, TestingString.newBuilder().setValue("boo").build())),
+            Events.testingString(A, "after")));
+    await(() -> a.strings().contains("after"), "the event after the peer message was applied");
+    assertThat(node.droppedMessages()).isEqualTo(1);
+    assertThat(node.failure()).isEmpty();
+  }
+
+  @Test
+  void fakeAppDoesNotRecordPeerMessagesAsDeliveries() throws Exception {
+    FakeApp app = new FakeApp();
+    assertThat(app.receivesMessages()).isFalse();
+    Node node = track(Node.builder(NodeId.of("fake")).module(A, app).build());
+    node.start();
+    node.injectEvents(
+        EventList.of(
+            Events.messageReceived(
+                NodeId.of("evil"),
+                Events.netMessage(A, TestingString.newBuilder().setValue("forged").build())),
+            Events.testingString(A, "mine")));
+    await(() -> app.deliveredCount() == 1, "the node's own event was delivered");
+    assertThat(app.delivered())
+        .containsExactly(TestingString.newBuilder().setValue("mine").build());
+    assertThat(node.droppedMessages()).isEqualTo(1);
+    // Applied directly (bypassing the node's routing), a peer message is still not a delivery.
+    app.applyEvents(
+        EventList.of(
+            Events.messageReceived(
+                NodeId.of("evil"),
+                Events.netMessage(A, TestingString.newBuilder().setValue("forged").build()))));
+    assertThat(app.deliveredCount()).isEqualTo(1);
+    assertThat(app.ignoredPeerMessages()).isEqualTo(1);
   }
 
   @Test

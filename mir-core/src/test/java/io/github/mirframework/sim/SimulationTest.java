@@ -40,6 +40,11 @@ class SimulationTest {
    * Uses the node's seeded random source, the simulated timer and transport.
    */
   static final class Gossip implements PassiveModule {
+    @Override
+    public boolean receivesMessages() {
+      return true;
+    }
+
     final NodeId self;
     final List<NodeId> all;
     final RandomGenerator random;

@@ -37,6 +37,11 @@ class DeploymentTest {
 
   /** Says hello to every node at Init, forwards what it hears to the app, and sets a timer. */
   static final class Hello implements PassiveModule {
+    @Override
+    public boolean receivesMessages() {
+      return true;
+    }
+
     final NodeId self;
     final List<NodeId> all;
 

@@ -269,6 +269,12 @@ public final class BcbModule implements PassiveModule {
     CryptoDsl.uponNodeSigsVerified(dsl, VerifyFinalContext.class, this::onFinalVerified);
   }
 
+  /** Takes the broadcast messages of peers. */
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   @Override
   public EventList applyEvents(EventList events) throws Exception {
     return dsl.applyEvents(events);

@@ -354,6 +354,12 @@ public final class CheckpointProtocol implements PassiveModule {
     return new CheckpointProtocol(config.withSelf(id), params, self);
   }
 
+  /** Takes checkpoint messages from peers. */
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   @Override
   public EventList applyEvents(EventList events) throws Exception {
     return dsl.applyEvents(events);

@@ -695,6 +695,12 @@ public final class Iss implements PassiveModule {
     return b.build();
   }
 
+  /** Takes ordering (PBFT) and stable-checkpoint messages from peers. */
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   @Override
   public EventList applyEvents(EventList events) throws Exception {
     return dsl.applyEvents(events);
@@ -1037,8 +1043,14 @@ public final class Iss implements PassiveModule {
 
   private void reject(NodeId from, Message m, String why) {
     rejected++;
-    LOG.warn(
-        "{}: ignoring invalid {} from {}: {}", self, m.getDescriptorForType().getName(), from, why);
+    io.github.mirframework.log.RateLimitedLog.shared(LOG)
+        .warn(
+            why,
+            "{}: ignoring invalid {} from {}: {}",
+            self,
+            m.getDescriptorForType().getName(),
+            from,
+            why);
   }
 
   // upon event <net, Deliver | from, [STABLE-CHECKPOINT, sc]> do

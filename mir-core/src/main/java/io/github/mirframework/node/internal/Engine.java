@@ -65,6 +65,9 @@ public final class Engine {
   private final Map<String, Slot> byTop;
   private final NodeConfig config;
   private int buffered;
+  // Serialized size of the buffered events' payloads (protobuf memoizes it, so it is computed once
+  // per payload object).
+  private long bufferedBytes;
   private boolean inputPaused;
   private long droppedMessages;
   private int cursor;
@@ -142,7 +145,7 @@ public final class Engine {
    * MessageReceived} event for an unknown module, or for a module that does not {@linkplain
    * Module#receivesMessages() receive messages} (which a faulty peer can cause), is dropped and
    * counted; any other unknown destination is an error (events before it in the list have been
-   * added). Pauses input when more than the pause threshold are buffered.
+   * added). Pauses input when more than the pause threshold are buffered, in events or in bytes.
    *
    * @throws UnknownDestinationException for an event addressed to no registered module
    */
@@ -162,8 +165,9 @@ public final class Engine {
       }
       s.buffer.add(e);
       buffered++;
+      bufferedBytes += e.payload().getSerializedSize();
     }
-    if (buffered > config.pauseInputThreshold()) {
+    if (buffered > config.pauseInputThreshold() || bufferedBytes > config.pauseInputBytes()) {
       inputPaused = true;
     }
   }
@@ -205,7 +209,12 @@ public final class Engine {
     EventList events = s.buffer.poll(Math.min(limit, config.maxEventBatchSize()));
     s.inFlight = true;
     buffered -= events.size();
-    if (inputPaused && buffered <= config.resumeInputThreshold()) {
+    for (int i = 0, n = events.size(); i < n; i++) {
+      bufferedBytes -= events.get(i).payload().getSerializedSize();
+    }
+    if (inputPaused
+        && buffered <= config.resumeInputThreshold()
+        && bufferedBytes <= config.resumeInputBytes()) {
       inputPaused = false;
     }
     return new Batch(slot, s.id, s.module, events);
@@ -294,6 +303,11 @@ public final class Engine {
   /** Whether input from active modules is currently paused. */
   public boolean inputPaused() {
     return inputPaused;
+  }
+
+  /** Serialized bytes of the payloads of the buffered events. */
+  public long bufferedBytes() {
+    return bufferedBytes;
   }
 
   /** Number of events buffered (routed but not yet taken in a batch). */

@@ -60,6 +60,33 @@ class EngineTest {
   }
 
   @Test
+  void pausesAboveTheByteThresholdAndResumesAtTheByteResumeThreshold() {
+    // Few events, but large ones: the byte budget pauses input although the count is far below.
+    Engine e =
+        engine(
+            NodeConfig.defaults()
+                .withMaxEventBatchSize(1)
+                .withInputBytes(3 * 1000 + 100, 1000 + 100));
+    EventList in = EventList.empty();
+    for (int i = 0; i < 4; i++) {
+      in.add(Events.testingString(A, "x".repeat(997)));
+    }
+    int size = in.get(0).payload().getSerializedSize();
+    assertThat(size).isEqualTo(1000);
+    e.route(in);
+    assertThat(e.bufferedBytes()).isEqualTo(4L * size);
+    assertThat(e.inputPaused()).isTrue();
+    e.complete(e.takeBatch(0), EventList.empty()); // 3000 bytes left
+    e.complete(e.takeBatch(0), EventList.empty()); // 2000 bytes left
+    assertThat(e.inputPaused()).isTrue();
+    e.complete(e.takeBatch(0), EventList.empty()); // 1000 bytes left
+    assertThat(e.inputPaused()).isFalse();
+    assertThat(e.bufferedBytes()).isEqualTo(size);
+    e.takeBatch(0);
+    assertThat(e.bufferedBytes()).isZero();
+  }
+
+  @Test
   void pausesAboveThePauseThresholdAndResumesAtTheResumeThreshold() {
     Engine e = engine(new NodeConfig(2, 4, 2, NodeConfig.DEFAULT_STOP_GRACE_PERIOD));
     EventList in = EventList.empty();

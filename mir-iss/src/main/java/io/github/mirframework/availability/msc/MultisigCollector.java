@@ -482,6 +482,12 @@ public final class MultisigCollector implements PassiveModule {
     return b.build();
   }
 
+  /** Takes signature and batch messages from peers. */
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   @Override
   public EventList applyEvents(EventList events) throws Exception {
     return dsl.applyEvents(events);

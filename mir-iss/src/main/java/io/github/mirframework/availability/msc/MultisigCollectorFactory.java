@@ -41,6 +41,12 @@ public final class MultisigCollectorFactory implements PassiveModule {
     this.batchDb = batchDb;
   }
 
+  /** Forwards peer messages to its multisig-collector instances. */
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   @Override
   public EventList applyEvents(EventList events) throws Exception {
     EventList accepted = null;

@@ -40,6 +40,11 @@ import java.util.function.UnaryOperator;
  * records what the orderer delivers.
  */
 final class OrdererHost implements PassiveModule, OrdererContext {
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   static final ModuleId SELF = ModuleId.of("pbft");
   static final ModuleId NET = ModuleId.of("net");
   static final ModuleId HASHER = ModuleId.of("hasher");

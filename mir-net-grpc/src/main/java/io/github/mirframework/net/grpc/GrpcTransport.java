@@ -39,7 +39,6 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.ProtoUtils;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
@@ -59,7 +58,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -97,10 +95,17 @@ import org.slf4j.MDC;
  *   <li>Senders: with {@link Security.MutualTls} (the default expectation), the {@code from} of a
  *       received message is the node whose key authenticated the TLS connection; with {@link
  *       Security.Plaintext} it is the unauthenticated {@code mir-sender} header of the stream.
- *   <li>Received messages wait in a bounded inbox ({@link Params#inboxCapacity()}) until the node
- *       takes them; when it is full the transport stops reading from peers (gRPC flow control then
- *       slows them down, and their send queues fill up and drop), so a slow node bounds its own
- *       memory without blocking any peer.
+ *   <li>Received messages wait in a bounded inbox ({@link Params#inboxCapacity()} messages, {@link
+ *       Params#inboxBytes()} bytes, {@link Params#inboxBytesPerPeer()} bytes per peer) until the
+ *       node takes them; when it is full the transport stops reading from peers, or from the peer
+ *       over its share (gRPC flow control then slows them down, and their send queues fill up and
+ *       drop), so a slow node bounds its own memory without blocking any peer. A new stream is
+ *       refused while its sender has no room, so opening streams does not bypass the limits.
+ *   <li>Incoming connections are capped ({@link Params#maxConnections()}, {@link
+ *       Params#maxConnectionsPerAddress()}), must finish their handshake within {@link
+ *       Params#handshakeTimeout()} and are closed after {@link Params#idleTimeout()} without a
+ *       stream. With mutual TLS the keys of nodes removed from the membership are no longer
+ *       accepted (see {@link #addPeerKeys}).
  * </ul>
  *
  * <h2>Threads</h2>
@@ -115,6 +120,8 @@ import org.slf4j.MDC;
  */
 public final class GrpcTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcTransport.class);
+  private static final io.github.mirframework.log.RateLimitedLog REJECTS =
+      io.github.mirframework.log.RateLimitedLog.shared(LOG);
 
   /** The request header that carries the sender's node ID in plaintext mode. */
   public static final Metadata.Key<String> SENDER_HEADER =
@@ -126,6 +133,11 @@ public final class GrpcTransport implements Transport {
   private static final MethodDescriptor<byte[], ByeBye> CLIENT_METHOD =
       GrpcTransportGrpc.getListenMethod().toBuilder(RawBytes.INSTANCE, byeByeMarshaller()).build();
   private static final MethodDescriptor<byte[], ByeBye> SERVER_METHOD = CLIENT_METHOD;
+
+  /** The method peers are called with (for tests of {@link PeerConnection}). */
+  static MethodDescriptor<byte[], ByeBye> clientMethodForTesting() {
+    return CLIENT_METHOD;
+  }
 
   /**
    * Parameters of the transport (Mir's {@code grpc.Params}, extended). Validated on construction.
@@ -141,6 +153,14 @@ public final class GrpcTransport implements Transport {
    * @param ioThreads the number of Netty event loop threads
    * @param shutdownTimeout how long {@link #stop()} waits for connections and threads to end
    * @param minComplainPeriod the least time between two log warnings about the same peer
+   * @param inboxBytes the most bytes of received messages buffered before the node takes them
+   *     (reading stops at this budget; one frame per stream may overshoot it)
+   * @param inboxBytesPerPeer the most bytes of received messages of one peer buffered before the
+   *     node takes them (at most {@code inboxBytes})
+   * @param maxConnections the most incoming connections at a time; further ones are closed at once
+   * @param maxConnectionsPerAddress the most incoming connections at a time from one IP address
+   * @param handshakeTimeout how long an incoming connection may take to complete its handshake
+   * @param idleTimeout how long an incoming connection may stay open without a stream
    */
   public record Params(
       int maxMessageSize,
@@ -152,7 +172,13 @@ public final class GrpcTransport implements Transport {
       Duration keepAliveTime,
       int ioThreads,
       Duration shutdownTimeout,
-      Duration minComplainPeriod) {
+      Duration minComplainPeriod,
+      long inboxBytes,
+      long inboxBytesPerPeer,
+      int maxConnections,
+      int maxConnectionsPerAddress,
+      Duration handshakeTimeout,
+      Duration idleTimeout) {
 
     /** Default maximum message size: 4 MiB. */
     public static final int DEFAULT_MAX_MESSAGE_SIZE = 4 << 20;
@@ -184,12 +210,79 @@ public final class GrpcTransport implements Transport {
                 + reconnectMinDelay
                 + ")");
       }
+      positive("inboxBytes", inboxBytes);
+      positive("inboxBytesPerPeer", inboxBytesPerPeer);
+      if (inboxBytesPerPeer > inboxBytes) {
+        throw new IllegalArgumentException(
+            "inboxBytesPerPeer ("
+                + inboxBytesPerPeer
+                + ") must not exceed inboxBytes ("
+                + inboxBytes
+                + ")");
+      }
+      positive("maxConnections", maxConnections);
+      positive("maxConnectionsPerAddress", maxConnectionsPerAddress);
+      positive("handshakeTimeout", handshakeTimeout);
+      positive("idleTimeout", idleTimeout);
     }
 
     /**
-     * The defaults: 4 MiB messages, 1024 messages or 64 MiB queued per peer, 8192 inbox entries,
-     * reconnection after 50 ms doubling to 3 s, keep-alive 10 s, 2 I/O threads, 5 s shutdown
-     * timeout, one warning per peer per second.
+     * The parameters of earlier versions; the later ones get their defaults (see {@link
+     * #defaults()}).
+     */
+    public Params(
+        int maxMessageSize,
+        int sendQueueMessages,
+        long sendQueueBytes,
+        int inboxCapacity,
+        Duration reconnectMinDelay,
+        Duration reconnectMaxDelay,
+        Duration keepAliveTime,
+        int ioThreads,
+        Duration shutdownTimeout,
+        Duration minComplainPeriod) {
+      this(
+          maxMessageSize,
+          sendQueueMessages,
+          sendQueueBytes,
+          inboxCapacity,
+          reconnectMinDelay,
+          reconnectMaxDelay,
+          keepAliveTime,
+          ioThreads,
+          shutdownTimeout,
+          minComplainPeriod,
+          DEFAULT_INBOX_BYTES,
+          DEFAULT_INBOX_BYTES_PER_PEER,
+          DEFAULT_MAX_CONNECTIONS,
+          DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+          DEFAULT_HANDSHAKE_TIMEOUT,
+          DEFAULT_IDLE_TIMEOUT);
+    }
+
+    /** Default inbox budget: 64 MiB. */
+    public static final long DEFAULT_INBOX_BYTES = 64L << 20;
+
+    /** Default inbox budget per peer: 16 MiB. */
+    public static final long DEFAULT_INBOX_BYTES_PER_PEER = 16L << 20;
+
+    /** Default limit on incoming connections: 1024. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+
+    /** Default limit on incoming connections from one IP address: 64. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
+
+    /** Default handshake timeout: 5 s. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+
+    /** Default idle timeout of a connection without a stream: 30 s. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * The defaults: 4 MiB messages, 1024 messages or 64 MiB queued per peer, 8192 inbox entries and
+     * 64 MiB in the inbox (16 MiB per peer), reconnection after 50 ms doubling to 3 s, keep-alive
+     * 10 s, 2 I/O threads, 5 s shutdown timeout, one warning per peer per second, 1024 incoming
+     * connections (64 per IP address), 5 s to complete a handshake, 30 s without a stream.
      */
     public static Params defaults() {
       return new Params(
@@ -217,7 +310,13 @@ public final class GrpcTransport implements Transport {
           keepAliveTime,
           ioThreads,
           shutdownTimeout,
-          minComplainPeriod);
+          minComplainPeriod,
+          inboxBytes,
+          inboxBytesPerPeer,
+          maxConnections,
+          maxConnectionsPerAddress,
+          handshakeTimeout,
+          idleTimeout);
     }
 
     /** A copy with other send queue limits. */
@@ -232,10 +331,16 @@ public final class GrpcTransport implements Transport {
           keepAliveTime,
           ioThreads,
           shutdownTimeout,
-          minComplainPeriod);
+          minComplainPeriod,
+          inboxBytes,
+          inboxBytesPerPeer,
+          maxConnections,
+          maxConnectionsPerAddress,
+          handshakeTimeout,
+          idleTimeout);
     }
 
-    /** A copy with another inbox capacity. */
+    /** A copy with another inbox capacity (in messages). */
     public Params withInboxCapacity(int messages) {
       return new Params(
           maxMessageSize,
@@ -247,7 +352,34 @@ public final class GrpcTransport implements Transport {
           keepAliveTime,
           ioThreads,
           shutdownTimeout,
-          minComplainPeriod);
+          minComplainPeriod,
+          inboxBytes,
+          inboxBytesPerPeer,
+          maxConnections,
+          maxConnectionsPerAddress,
+          handshakeTimeout,
+          idleTimeout);
+    }
+
+    /** A copy with other inbox byte budgets: in total, and per sending peer. */
+    public Params withInboxBytes(long total, long perPeer) {
+      return new Params(
+          maxMessageSize,
+          sendQueueMessages,
+          sendQueueBytes,
+          inboxCapacity,
+          reconnectMinDelay,
+          reconnectMaxDelay,
+          keepAliveTime,
+          ioThreads,
+          shutdownTimeout,
+          minComplainPeriod,
+          total,
+          perPeer,
+          maxConnections,
+          maxConnectionsPerAddress,
+          handshakeTimeout,
+          idleTimeout);
     }
 
     /** A copy with other reconnection delays. */
@@ -262,7 +394,13 @@ public final class GrpcTransport implements Transport {
           keepAliveTime,
           ioThreads,
           shutdownTimeout,
-          minComplainPeriod);
+          minComplainPeriod,
+          inboxBytes,
+          inboxBytesPerPeer,
+          maxConnections,
+          maxConnectionsPerAddress,
+          handshakeTimeout,
+          idleTimeout);
     }
 
     /** A copy with another number of I/O threads. */
@@ -277,7 +415,58 @@ public final class GrpcTransport implements Transport {
           keepAliveTime,
           threads,
           shutdownTimeout,
-          minComplainPeriod);
+          minComplainPeriod,
+          inboxBytes,
+          inboxBytesPerPeer,
+          maxConnections,
+          maxConnectionsPerAddress,
+          handshakeTimeout,
+          idleTimeout);
+    }
+
+    /** A copy with other limits on incoming connections: in total, and per remote IP address. */
+    public Params withConnectionLimits(int total, int perAddress) {
+      return new Params(
+          maxMessageSize,
+          sendQueueMessages,
+          sendQueueBytes,
+          inboxCapacity,
+          reconnectMinDelay,
+          reconnectMaxDelay,
+          keepAliveTime,
+          ioThreads,
+          shutdownTimeout,
+          minComplainPeriod,
+          inboxBytes,
+          inboxBytesPerPeer,
+          total,
+          perAddress,
+          handshakeTimeout,
+          idleTimeout);
+    }
+
+    /**
+     * A copy with other incoming-connection timeouts: for the TLS handshake, and for a connection
+     * without a stream.
+     */
+    public Params withTimeouts(Duration handshake, Duration idle) {
+      return new Params(
+          maxMessageSize,
+          sendQueueMessages,
+          sendQueueBytes,
+          inboxCapacity,
+          reconnectMinDelay,
+          reconnectMaxDelay,
+          keepAliveTime,
+          ioThreads,
+          shutdownTimeout,
+          minComplainPeriod,
+          inboxBytes,
+          inboxBytesPerPeer,
+          maxConnections,
+          maxConnectionsPerAddress,
+          handshake,
+          idle);
     }
 
     private static void positive(String name, long value) {
@@ -305,7 +494,13 @@ public final class GrpcTransport implements Transport {
   private final Security security;
   private final Params params;
   private final PayloadRegistry acceptedTypes;
-  private final Map<ByteString, NodeId> nodeByKey;
+  // The key of every node this node may talk to (guarded by lock). The keys of nodes removed from
+  // the membership (and not made known again since) are not trusted (trustedByKey), so the trusted
+  // set follows the membership.
+  private final Map<NodeId, ByteString> keyDirectory = new HashMap<>();
+  private final Set<NodeId> removedNodes = new HashSet<>();
+  private volatile Map<ByteString, NodeId> trustedByKey = Map.of();
+  private final ConnectionLimiter connections;
   private final String threadPrefix;
   private final Threads threads;
 
@@ -323,11 +518,15 @@ public final class GrpcTransport implements Transport {
   private volatile boolean stopped;
 
   private final Inbox inbox = new Inbox();
-  private final ConcurrentLinkedQueue<InboundStream> paused = new ConcurrentLinkedQueue<>();
+  // Streams waiting for room in the inbox; a stream leaves the set when it resumes or closes.
+  private final Set<InboundStream> paused = ConcurrentHashMap.newKeySet();
 
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong sentByRemovedPeers = new AtomicLong();
   private final AtomicLong refusedStreams = new AtomicLong();
+  private final AtomicLong refusedConnections = new AtomicLong();
+  // Test seam: runs in acceptStream between the sender's authorization and its registration.
+  volatile Runnable acceptHook;
   private final AtomicLong deliveredLocally = new AtomicLong();
   private final EnumMap<DropReason, AtomicLong> dropped = new EnumMap<>(DropReason.class);
   private final Object connectionMonitor = new Object();
@@ -341,15 +540,17 @@ public final class GrpcTransport implements Transport {
     for (DropReason r : DropReason.values()) {
       dropped.put(r, new AtomicLong());
     }
-    Map<ByteString, NodeId> byKey = new HashMap<>();
     if (security instanceof Security.MutualTls tls) {
       if (!tls.identity().id().equals(self)) {
         throw new IllegalArgumentException(
             "the TLS identity is node " + tls.identity().id() + ", not " + self);
       }
-      tls.peerKeys().forEach((id, key) -> byKey.put(key, id));
+      keyDirectory.putAll(tls.peerKeys());
+      recomputeTrust();
     }
-    this.nodeByKey = Map.copyOf(byKey);
+    this.connections =
+        new ConnectionLimiter(
+            self, params.maxConnections(), params.maxConnectionsPerAddress(), this::refused);
     this.threadPrefix = "mir-grpc-" + self;
     this.threads = new Threads(self.value());
   }
@@ -450,7 +651,6 @@ public final class GrpcTransport implements Transport {
       NettyServerBuilder sb =
           NettyServerBuilder.forAddress(
                   new InetSocketAddress(requestedAddress.host(), requestedAddress.port()))
-              .channelType(NioServerSocketChannel.class)
               .bossEventLoopGroup(eventLoops)
               .workerEventLoopGroup(eventLoops)
               .directExecutor()
@@ -461,7 +661,9 @@ public final class GrpcTransport implements Transport {
               .permitKeepAliveWithoutCalls(true)
               .keepAliveTime(params.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
               .keepAliveTimeout(params.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
-              .handshakeTimeout(10, TimeUnit.SECONDS)
+              .handshakeTimeout(params.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS)
+              .maxConnectionIdle(params.idleTimeout().toNanos(), TimeUnit.NANOSECONDS)
+              .channelFactory(connections::newServerChannel)
               .addStreamTracerFactory(new OversizeTracer())
               .addService(serviceDefinition());
       if (security instanceof Security.MutualTls tls) {
@@ -469,7 +671,8 @@ public final class GrpcTransport implements Transport {
             Tls.server(
                 tls.identity().privateKey(),
                 tls.identity().certificate(),
-                new PinnedKeyTrustManager(nodeByKey::containsKey, "a configured node")));
+                new PinnedKeyTrustManager(
+                    k -> trustedByKey.containsKey(k), "a node of the current membership")));
       }
       Server s = sb.build();
       try {
@@ -642,6 +845,7 @@ public final class GrpcTransport implements Transport {
       for (Map.Entry<NodeId, NodeAddress> e : membership.nodes().entrySet()) {
         NodeId id = e.getKey();
         next.add(id);
+        removedNodes.remove(id);
         if (id.equals(self)) {
           continue;
         }
@@ -656,6 +860,7 @@ public final class GrpcTransport implements Transport {
         }
       }
       known = Set.copyOf(next);
+      recomputeTrust();
     }
     for (PeerConnection p : opened) {
       p.open();
@@ -674,8 +879,14 @@ public final class GrpcTransport implements Transport {
         return;
       }
       HashSet<NodeId> next = new HashSet<>(known);
+      for (NodeId id : known) {
+        if (!newMembership.contains(id)) {
+          removedNodes.add(id);
+        }
+      }
       next.retainAll(newMembership.ids());
       known = Set.copyOf(next);
+      recomputeTrust();
       for (NodeId id : List.copyOf(peers.keySet())) {
         if (!newMembership.contains(id)) {
           removed.add(peers.remove(id));
@@ -700,6 +911,56 @@ public final class GrpcTransport implements Transport {
     }
     synchronized (connectionMonitor) {
       connectionMonitor.notifyAll();
+    }
+  }
+
+  /**
+   * Trusts the configured keys except those of removed nodes (called under lock). Nodes configured
+   * but not known yet still complete the handshake (their streams are refused until they are
+   * known), so that a node that learns of a peer late is reached at once.
+   */
+  private void recomputeTrust() {
+    Map<ByteString, NodeId> t = new HashMap<>();
+    keyDirectory.forEach(
+        (id, key) -> {
+          if (!id.equals(self) && !removedNodes.contains(id)) {
+            t.put(key, id);
+          }
+        });
+    trustedByKey = Map.copyOf(t);
+  }
+
+  /**
+   * Adds or replaces the public keys of nodes (e.g. nodes that will join the membership), with
+   * mutual TLS. Configured and added keys complete the TLS handshake unless {@link
+   * #closeOldConnections} removed their node (and {@link #connect} has not made it known again): a
+   * removed node can no longer complete a handshake with this node, and a node added with its key
+   * can. Streams are accepted only from known nodes.
+   *
+   * @param keys public keys (SubjectPublicKeyInfo DER) by node
+   * @throws IllegalStateException in plaintext mode
+   * @throws IllegalArgumentException if a key is not an EC public key, is this node's, or is
+   *     another node's
+   */
+  public void addPeerKeys(Map<NodeId, ByteString> keys) {
+    if (!(security instanceof Security.MutualTls tls)) {
+      throw new IllegalStateException("peer keys are used with mutual TLS only");
+    }
+    synchronized (lock) {
+      Map<NodeId, ByteString> next = new HashMap<>(keyDirectory);
+      next.putAll(keys);
+      // Security validates: canonical EC keys, one node per key, this node's key its own.
+      Security.MutualTls checked = new Security.MutualTls(tls.identity(), next);
+      keyDirectory.clear();
+      keyDirectory.putAll(checked.peerKeys());
+      recomputeTrust();
+    }
+  }
+
+  /** The public key used for {@code peer}, if any. */
+  private ByteString keyOf(NodeId peer) {
+    synchronized (lock) {
+      return keyDirectory.get(peer);
     }
   }
 
@@ -794,7 +1055,7 @@ public final class GrpcTransport implements Transport {
             .keepAliveWithoutCalls(true)
             .userAgent("mir-java/" + self);
     if (security instanceof Security.MutualTls tls) {
-      ByteString peerKey = tls.peerKeys().get(peer);
+      ByteString peerKey = keyOf(peer);
       if (peerKey == null) {
         // Known by connect() but without a configured key: the handshake can only fail.
         LOG.warn("{}: no TLS key configured for node {}; it cannot be reached", self, peer);
@@ -917,7 +1178,7 @@ public final class GrpcTransport implements Transport {
       drop(DropReason.INBOX_FULL);
       return false;
     }
-    inbox.add(Events.messageReceived(self, msg));
+    inbox.add(Events.messageReceived(self, msg), self, msg.getSerializedSize());
     deliveredLocally.incrementAndGet();
     return true;
   }
@@ -944,10 +1205,36 @@ public final class GrpcTransport implements Transport {
           new Metadata());
       return new ServerCall.Listener<>() {};
     }
+    if (!hasRoom(sender)) {
+      // The inbox has no room for this sender: a new stream would only let it read one more frame
+      // (a peer opening one stream per frame would fill the inbox). It retries after its backoff;
+      // its current stream, if any, stays (paused).
+      refusedStreams.incrementAndGet();
+      REJECTS.info(
+          "stream while the inbox is full",
+          "{}: refusing a new stream from {}: no room in the inbox",
+          self,
+          sender);
+      call.close(
+          Status.RESOURCE_EXHAUSTED.withDescription("the receiver's inbox is full; retry later"),
+          new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
+    Runnable hook = acceptHook;
+    if (hook != null) {
+      hook.run();
+    }
     InboundStream s = new InboundStream(sender, call);
     InboundStream old = inbound.put(sender, s);
     if (old != null) {
       old.cancel(Status.CANCELLED.withDescription("replaced by a newer stream from the same node"));
+    }
+    // closeOldConnections() updates `known` before it looks at `inbound`: if it ran since the check
+    // above, either it saw this stream or this re-check sees the removal.
+    if (!known.contains(sender) || stopped) {
+      refusedStreams.incrementAndGet();
+      s.cancel(Status.PERMISSION_DENIED.withDescription("node " + sender + " was removed"));
+      return s;
     }
     s.accept();
     PeerConnection out = peers.get(sender);
@@ -980,7 +1267,7 @@ public final class GrpcTransport implements Transport {
       if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
         return null;
       }
-      return nodeByKey.get(Certificates.publicKey(leaf));
+      return trustedByKey.get(Certificates.publicKey(leaf));
     } catch (SSLPeerUnverifiedException e) {
       return null;
     }
@@ -1024,26 +1311,36 @@ public final class GrpcTransport implements Transport {
       this.call = call;
     }
 
-    synchronized void accept() {
-      // The headers tell the sender that the stream is accepted (it sends nothing before).
-      call.sendHeaders(new Metadata());
-      call.request(1);
+    void accept() {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        // The headers tell the sender that the stream is accepted (it sends nothing before).
+        call.sendHeaders(new Metadata());
+      }
+      // Re-checked: the inbox may have filled since the stream was admitted.
+      requestOrPause();
     }
 
     @Override
     public void onMessage(byte[] bytes) {
       Event e = toEvent(sender, bytes);
       if (e != null) {
-        inbox.add(e);
+        inbox.add(e, sender, bytes.length);
         received.incrementAndGet();
       }
-      if (inbox.size() < params.inboxCapacity()) {
+      requestOrPause();
+    }
+
+    private void requestOrPause() {
+      if (hasRoom(sender)) {
         request();
       } else {
         isPaused.set(true);
-        paused.offer(this);
+        paused.add(this);
         // The delivery thread may have drained the inbox before it could see us in `paused`.
-        if (inbox.size() < params.inboxCapacity()) {
+        if (hasRoom(sender)) {
           resume();
         }
       }
@@ -1052,6 +1349,7 @@ public final class GrpcTransport implements Transport {
     /** Asks gRPC for the next frame if the stream is paused (thread-safe). */
     void resume() {
       if (isPaused.compareAndSet(true, false)) {
+        paused.remove(this);
         request();
       }
     }
@@ -1071,7 +1369,7 @@ public final class GrpcTransport implements Transport {
           call.close(Status.OK, new Metadata());
         }
       }
-      inbound.remove(sender, this);
+      forget();
     }
 
     @Override
@@ -1079,12 +1377,17 @@ public final class GrpcTransport implements Transport {
       synchronized (this) {
         closed = true;
       }
-      inbound.remove(sender, this);
+      forget();
     }
 
     @Override
     public void onComplete() {
+      forget();
+    }
+
+    private void forget() {
       inbound.remove(sender, this);
+      paused.remove(this);
     }
 
     synchronized void cancel(Status status) {
@@ -1092,7 +1395,7 @@ public final class GrpcTransport implements Transport {
         closed = true;
         call.close(status, new Metadata());
       }
-      inbound.remove(sender, this);
+      forget();
     }
   }
 
@@ -1128,10 +1431,24 @@ public final class GrpcTransport implements Transport {
   }
 
   private void resumePaused() {
-    InboundStream s;
-    while (inbox.size() < params.inboxCapacity() && (s = paused.poll()) != null) {
-      s.resume();
+    for (InboundStream s : paused) {
+      if (!hasRoom()) {
+        return;
+      }
+      if (hasRoom(s.sender)) {
+        s.resume();
+      }
     }
+  }
+
+  /** Whether the inbox has room for more network input. */
+  private boolean hasRoom() {
+    return inbox.size() < params.inboxCapacity() && inbox.bytes() < params.inboxBytes();
+  }
+
+  /** Whether the inbox has room for more network input from {@code sender}. */
+  private boolean hasRoom(NodeId sender) {
+    return hasRoom() && inbox.bytesOf(sender) < params.inboxBytesPerPeer();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1171,11 +1488,38 @@ public final class GrpcTransport implements Transport {
   }
 
   /**
-   * Incoming streams refused so far because the sender was not authenticated or not known (nothing
-   * sent on them was read).
+   * Incoming streams refused so far because the sender was not authenticated or not known, or had
+   * no room left in the inbox (nothing sent on them was read).
    */
   public long refusedStreamCount() {
     return refusedStreams.get();
+  }
+
+  /**
+   * Incoming connections closed at once so far because of the connection limits ({@link
+   * Params#maxConnections()}, {@link Params#maxConnectionsPerAddress()}).
+   */
+  public long refusedConnectionCount() {
+    return refusedConnections.get();
+  }
+
+  /** Incoming connections open now (before or after their handshake). */
+  public int openConnectionCount() {
+    return connections.open();
+  }
+
+  /** Messages received and not yet taken by the node. */
+  int inboxSize() {
+    return inbox.size();
+  }
+
+  /** Bytes of the messages received and not yet taken by the node (of {@code sender}). */
+  long inboxBytes(NodeId sender) {
+    return sender == null ? inbox.bytes() : inbox.bytesOf(sender);
+  }
+
+  private void refused() {
+    refusedConnections.incrementAndGet();
   }
 
   /** Messages dropped so far for {@code reason}. */

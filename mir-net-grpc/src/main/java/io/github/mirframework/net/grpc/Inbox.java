@@ -1,14 +1,17 @@
 package io.github.mirframework.net.grpc;
 
 import io.github.mirframework.event.Event;
+import io.github.mirframework.types.NodeId;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -18,12 +21,16 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Waking a parked thread costs far more than queuing a message, so producers on an event loop do
  * not wake the consumer themselves: they schedule one wake-up task on their event loop, which runs
  * after the loop has processed everything it read in that round. Many messages then cost one
- * wake-up. Producers on other threads wake the consumer directly. Sizes are kept separately, so
- * {@link #size()} is cheap.
+ * wake-up. Producers on other threads wake the consumer directly. Sizes (messages, bytes, and bytes
+ * per sender) are kept separately, so reading them is cheap.
  */
 final class Inbox {
-  private final ConcurrentLinkedQueue<Event> queue = new ConcurrentLinkedQueue<>();
+  private record Entry(Event event, NodeId sender, int bytes) {}
+
+  private final ConcurrentLinkedQueue<Entry> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
+  private final AtomicLong bytes = new AtomicLong();
+  private final ConcurrentHashMap<NodeId, AtomicLong> bytesBySender = new ConcurrentHashMap<>();
   private final AtomicBoolean consumerIdle = new AtomicBoolean();
   private final AtomicBoolean wakeScheduled = new AtomicBoolean();
   private final Runnable wake =
@@ -54,9 +61,23 @@ final class Inbox {
     return size.get();
   }
 
-  void add(Event e) {
-    queue.offer(e);
-    size.incrementAndGet();
+  /** The bytes of all buffered messages. */
+  long bytes() {
+    return bytes.get();
+  }
+
+  /** The bytes of the buffered messages of {@code sender}. */
+  long bytesOf(NodeId sender) {
+    AtomicLong b = bytesBySender.get(sender);
+    return b == null ? 0 : b.get();
+  }
+
+  /** Adds an event received from {@code sender} that took {@code size} bytes on the wire. */
+  void add(Event e, NodeId sender, int size) {
+    bytesBySender.computeIfAbsent(sender, k -> new AtomicLong()).addAndGet(size);
+    bytes.addAndGet(size);
+    queue.offer(new Entry(e, sender, size));
+    this.size.incrementAndGet();
     if (!consumerIdle.get()) {
       return;
     }
@@ -89,9 +110,10 @@ final class Inbox {
   void takeBatch(List<Event> out, int max) throws InterruptedException {
     consumer = Thread.currentThread();
     while (true) {
-      Event e;
+      Entry e;
       while (out.size() < max && (e = queue.poll()) != null) {
-        out.add(e);
+        out.add(e.event());
+        release(e);
       }
       if (!out.isEmpty()) {
         size.addAndGet(-out.size());
@@ -113,9 +135,19 @@ final class Inbox {
     }
   }
 
+  private void release(Entry e) {
+    bytes.addAndGet(-e.bytes());
+    AtomicLong b = bytesBySender.get(e.sender());
+    if (b != null) {
+      b.addAndGet(-e.bytes());
+    }
+  }
+
   void clear() {
     int n = 0;
-    while (queue.poll() != null) {
+    Entry e;
+    while ((e = queue.poll()) != null) {
+      release(e);
       n++;
     }
     size.addAndGet(-n);

@@ -59,6 +59,8 @@ final class PeerConnection {
   private final AtomicInteger queuedMessages = new AtomicInteger();
   private final AtomicLong queuedBytes = new AtomicLong();
   private final AtomicInteger wip = new AtomicInteger();
+  // Test seam: runs in enqueue() between the check for closing and the queuing.
+  volatile Runnable enqueueHook;
 
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong droppedQueueFull = new AtomicLong();
@@ -144,7 +146,13 @@ final class PeerConnection {
       droppedQueueFullTotal.incrementAndGet();
       return false;
     }
+    Runnable hook = enqueueHook;
+    if (hook != null) {
+      hook.run();
+    }
     queue.offer(frame);
+    // If close() ran since the check above, this drain discards the frame (counted as closed)
+    // rather than leaving it stranded in the queue.
     drain();
     return true;
   }
@@ -325,6 +333,7 @@ final class PeerConnection {
 
   private void shutDown() {
     if (shutDown) {
+      discardQueue();
       return;
     }
     shutDown = true;
@@ -335,14 +344,17 @@ final class PeerConnection {
       c.cancel("connection closed", null);
     }
     shutDownChannel();
-    int discarded = 0;
-    while (queue.poll() != null) {
-      discarded++;
-    }
-    queuedMessages.addAndGet(-discarded);
-    queuedBytes.set(0);
-    droppedClosed.addAndGet(discarded);
+    discardQueue();
     onStateChange.run();
+  }
+
+  private void discardQueue() {
+    byte[] frame;
+    while ((frame = queue.poll()) != null) {
+      queuedMessages.decrementAndGet();
+      queuedBytes.addAndGet(-frame.length);
+      droppedClosed.incrementAndGet();
+    }
   }
 
   private void shutDownChannel() {

@@ -12,7 +12,7 @@ import java.util.Map;
  * @param deliveredLocally messages the node sent to itself
  * @param dropped messages dropped, by reason (every reason present, zero or more)
  * @param refusedStreams incoming streams refused because their sender was not authenticated or not
- *     a known node
+ *     a known node, or had no room left in the inbox
  * @param peers per known peer: queue length, messages sent and dropped, connection state
  */
 public record TransportMetrics(

@@ -35,6 +35,11 @@ class GrpcDeploymentTest {
 
   /** Says hello to every node at Init and forwards what it hears to the app (as in mir-core). */
   static final class Hello implements PassiveModule {
+    @Override
+    public boolean receivesMessages() {
+      return true;
+    }
+
     final NodeId self;
     final List<NodeId> all;
 

@@ -17,6 +17,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -56,10 +57,19 @@ import org.slf4j.LoggerFactory;
  * Options#segmentSizeBytes()} (a record larger than that gets a segment of its own). Each record
  * holds a length, a CRC32C and a {@code mir.wal.WalEntry} protobuf: the retention index and the
  * event serialized by {@link EventCodec}. Truncation persists the new retention index first (file
- * {@code retention}, replaced atomically) and then deletes the oldest segments whose entries are
- * all below it; entries below the persisted index are never loaded, even where their segment still
- * exists (segments holding newer entries, and the segment being written, are kept). A {@code lock}
- * file keeps a second {@code FileWal} from opening the same directory.
+ * {@code retention}, two checksummed slots written alternately, so a torn write leaves the previous
+ * index) and then deletes the oldest segments whose entries are all below it; entries below the
+ * persisted index are never loaded, even where their segment still exists (segments holding newer
+ * entries, and the segment being written, are kept). A {@code lock} file keeps a second {@code
+ * FileWal} from opening the same directory.
+ *
+ * <p><b>Descriptors.</b> Once open, the log opens no file: it holds the directory (to sync its
+ * entries), the retention index file, the active segment and an empty spare file ({@code
+ * next-segment.tmp}) that becomes the next segment by a rename. A process that has run out of file
+ * descriptors (e.g. under a connection flood) thus keeps appending, rolling segments and
+ * truncating; only if the spare could not be re-opened after a roll does the following roll need a
+ * new descriptor. Creating the log directory syncs its parent, so the new directory survives a
+ * crash.
  *
  * <p><b>Recovery.</b> {@link #open} checks every record. If the last write before a crash was cut
  * short (the last segment ends inside a record, its last record fails its checksum, or its tail is
@@ -96,6 +106,9 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
   private static final int WRITE_BUFFER_BYTES = 256 << 10;
 
   static final String LOCK_NAME = "lock";
+
+  /** The empty file kept open to become the next segment. */
+  static final String SPARE_NAME = "next-segment.tmp";
 
   /** When appended entries are forced to the storage device. */
   public enum Durability {
@@ -228,6 +241,13 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
   private final List<Segment> segments = new ArrayList<>();
 
   private FileChannel active;
+  // Held open for the life of the log, so that syncing the directory, rolling to a new segment and
+  // persisting the retention index need no new file descriptor: a process that has run out of
+  // descriptors (e.g. under a connection flood) can still use its log.
+  private FileChannel dirChannel;
+  private RetentionFile retentionFile;
+  // An empty file opened ahead of time (SPARE_NAME); the next segment is made from it by a rename.
+  private FileChannel spare;
   // Records appended to the active segment but not yet written: one write per batch instead of one
   // per record. They belong to the tail of the last segment, starting at file offset pendingPos.
   private byte[] pending;
@@ -239,6 +259,8 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
   private IOException failure;
   private boolean dirty;
   private long syncCount;
+  private int spareFailures;
+  private long oversizeWarnings;
 
   private FileWal(
       Path dir, PayloadRegistry registry, Options options, FileChannel lockChannel, FileLock lock) {
@@ -275,7 +297,7 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(options, "options");
     Path dir = directory.toAbsolutePath();
-    Files.createDirectories(dir);
+    createDirectoriesDurably(dir);
     FileChannel lockChannel =
         FileChannel.open(
             dir.resolve(LOCK_NAME), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -304,7 +326,10 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
   }
 
   private void recover() throws IOException {
-    retention = RetentionFile.read(dir);
+    dirChannel = openDirectory(dir);
+    Files.deleteIfExists(dir.resolve(SPARE_NAME));
+    retentionFile = RetentionFile.open(dir, this::syncDirectory);
+    retention = retentionFile.current();
     List<Path> files = listSegmentFiles();
     long entries = 0;
     long[] live = {0};
@@ -358,6 +383,7 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
       segments.add(new Segment(file, first, r.count(), size, r.maxRetention()));
       entries += r.count();
     }
+    openSpare();
     if (segments.isEmpty()) {
       active = createSegment(0);
     } else {
@@ -410,19 +436,67 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
 
   private FileChannel createSegment(long firstIndex) throws IOException {
     Path path = dir.resolve(SegmentFormat.fileName(firstIndex));
-    FileChannel ch =
-        FileChannel.open(
-            path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    try {
-      writeFully(ch, ByteBuffer.wrap(SegmentFormat.header(firstIndex)), 0);
-      ch.force(true);
-      syncDirectory(dir);
-    } catch (IOException | RuntimeException e) {
-      ch.close();
-      throw e;
+    FileChannel ch;
+    if (spare != null) {
+      // The spare is empty: give it the segment's header and then its name (a rename opens
+      // nothing). A crash in between leaves only a spare, which the next open deletes.
+      ch = spare;
+      spare = null;
+      try {
+        writeFully(ch, ByteBuffer.wrap(SegmentFormat.header(firstIndex)), 0);
+        ch.force(true);
+        Files.move(dir.resolve(SPARE_NAME), path, StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory();
+      } catch (IOException | RuntimeException e) {
+        ch.close();
+        throw e;
+      }
+    } else {
+      ch =
+          FileChannel.open(
+              path,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE);
+      try {
+        writeFully(ch, ByteBuffer.wrap(SegmentFormat.header(firstIndex)), 0);
+        ch.force(true);
+        syncDirectory();
+      } catch (IOException | RuntimeException e) {
+        ch.close();
+        throw e;
+      }
     }
     segments.add(new Segment(path, firstIndex, 0, SegmentFormat.HEADER_BYTES, -1));
+    openSpare();
     return ch;
+  }
+
+  /**
+   * Opens the spare file for the next segment, if there is none. A failure (e.g. no descriptor
+   * left) does not fail the log: the next roll opens its segment directly and tries again.
+   */
+  private void openSpare() {
+    if (spare != null) {
+      return;
+    }
+    try {
+      spare =
+          FileChannel.open(
+              dir.resolve(SPARE_NAME),
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE);
+      spareFailures = 0;
+    } catch (IOException e) {
+      if (spareFailures++ == 0) {
+        LOG.warn(
+            "write-ahead log {}: cannot open a spare file for the next segment ({}); will retry",
+            dir,
+            e.toString());
+      }
+    }
   }
 
   /** What {@link #open} found and repaired. Still available after {@link #close()}. */
@@ -624,15 +698,31 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
     }
   }
 
-  /** Closes the full segment (durably) and starts the next one. */
+  /**
+   * Closes the full segment (durably) and starts the next one from the spare file. Without a spare
+   * (none could be opened, e.g. because the process has no descriptor left) the full segment keeps
+   * growing past the segment size until a spare can be opened: the log never fails for want of a
+   * descriptor.
+   */
   private void roll() throws IOException {
     Segment full = segments.getLast();
+    openSpare();
+    if (spare == null) {
+      if (oversizeWarnings++ % 1024 == 0) {
+        LOG.warn(
+            "write-ahead log {}: no spare file for a new segment; {} grows past the segment size",
+            dir,
+            full.path.getFileName());
+      }
+      return;
+    }
     if (dirty) {
       sync();
     }
-    active.close();
-    active = null;
-    active = createSegment(full.firstIndex + full.count);
+    FileChannel next = createSegment(full.firstIndex + full.count);
+    FileChannel old = active;
+    active = next;
+    old.close();
   }
 
   private void truncateLocked(RetentionIndex ri) throws IOException {
@@ -642,14 +732,14 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
     try {
       // Persist the index first: from then on, loading filters the old entries whatever happens to
       // the deletions below.
-      RetentionFile.write(dir, ri);
+      retentionFile.write(ri);
       retention = ri;
       // Only a prefix is deleted, one file at a time, so a crash never leaves a gap in the
       // numbering. The segment being written is kept.
       while (segments.size() > 1 && segments.getFirst().maxRetention < ri.value()) {
         Segment s = segments.removeFirst();
         Files.delete(s.path);
-        syncDirectory(dir);
+        syncDirectory();
         LOG.debug("write-ahead log {}: deleted {}", dir, s.path.getFileName());
       }
     } catch (IOException e) {
@@ -719,11 +809,13 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
   }
 
   private IOException closeAll(IOException error) {
-    if (active != null) {
-      try {
-        active.close();
-      } catch (IOException e) {
-        error = add(error, e);
+    for (AutoCloseable c : new AutoCloseable[] {active, spare, retentionFile, dirChannel}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          error = add(error, e instanceof IOException io ? io : new IOException(e));
+        }
       }
     }
     try {
@@ -788,22 +880,48 @@ public final class FileWal implements WriteAheadLog, PassiveModule, AutoCloseabl
     }
   }
 
+  /** Makes the log directory's entries (created, renamed, deleted files) durable. */
+  private void syncDirectory() throws IOException {
+    if (dirChannel != null) {
+      dirChannel.force(true);
+    }
+  }
+
   /**
-   * Makes the directory's entries (created, renamed, deleted files) durable. Not possible on
-   * Windows, where opening a directory fails; NTFS journals these changes itself.
+   * Opens a directory for syncing its entries; null on Windows, where opening a directory fails
+   * (NTFS journals these changes itself).
    */
-  static void syncDirectory(Path dir) throws IOException {
-    FileChannel ch;
+  private static FileChannel openDirectory(Path dir) throws IOException {
     try {
-      ch = FileChannel.open(dir, StandardOpenOption.READ);
+      return FileChannel.open(dir, StandardOpenOption.READ);
     } catch (IOException e) {
       if (System.getProperty("os.name", "").startsWith("Windows")) {
-        return;
+        return null;
       }
       throw e;
     }
-    try (ch) {
-      ch.force(true);
+  }
+
+  /**
+   * Creates {@code dir} and any missing parents, making each new directory's entry durable by
+   * syncing its parent (otherwise a crash could lose the log directory with everything in it).
+   */
+  static void createDirectoriesDurably(Path dir) throws IOException {
+    List<Path> missing = new ArrayList<>();
+    for (Path p = dir; p != null && !Files.isDirectory(p); p = p.getParent()) {
+      missing.add(p);
+    }
+    Files.createDirectories(dir);
+    for (Path created : missing) {
+      Path parent = created.getParent();
+      if (parent != null) {
+        FileChannel ch = openDirectory(parent);
+        if (ch != null) {
+          try (ch) {
+            ch.force(true);
+          }
+        }
+      }
     }
   }
 }

@@ -111,6 +111,12 @@ public final class PingPong implements PassiveModule {
         (from, pong) -> listener.accept(new Observation("pong", from, pong.getSeqNr())));
   }
 
+  /** Takes pings and pongs from the other node. */
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   @Override
   public EventList applyEvents(EventList events) throws Exception {
     return dsl.applyEvents(events);
