@@ -3,6 +3,7 @@ package io.github.mirframework.samples;
 import io.github.mirframework.samples.availabilitydemo.AvailabilityDemoCommand;
 import io.github.mirframework.samples.bcbdemo.BcbDemoCommand;
 import io.github.mirframework.samples.pingpong.PingPongCommand;
+import io.github.mirframework.tools.bench.BenchCommand;
 import io.github.mirframework.tools.mircat.MircatCommand;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Command;
       BcbDemoCommand.class,
       AvailabilityDemoCommand.class,
       MircatCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Samples implements Runnable {
