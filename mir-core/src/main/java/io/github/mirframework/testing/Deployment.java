@@ -464,13 +464,12 @@ public final class Deployment implements AutoCloseable {
       return nodes(NodeId.range(n));
     }
 
-    /** The nodes, in declaration order (copied), as in {@link Simulation.Builder}. */
-    public Builder nodes(List<NodeId> ids) {
-      this.nodeIds = List.copyOf(ids);
-      return this;
-    }
-
-    /** The nodes, in declaration order (default {@code "0"} .. {@code "3"}). */
+    /**
+     * The nodes, in declaration order (copied; default {@code "0"} .. {@code "3"}), as in {@link
+     * Simulation.Builder}.
+     *
+     * @throws IllegalArgumentException if empty or not distinct
+     */
     public Builder nodes(List<NodeId> ids) {
       if (ids.isEmpty() || new HashSet<>(ids).size() != ids.size()) {
         throw new IllegalArgumentException("need distinct node IDs, got " + ids);
