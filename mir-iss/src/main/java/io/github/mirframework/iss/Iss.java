@@ -711,6 +711,11 @@ public final class Iss implements PassiveModule {
     return epoch.nr;
   }
 
+  /** The leaders of the current epoch's segments, in segment order. */
+  public List<NodeId> currentLeaders() {
+    return epoch.segments.stream().map(Segment::leader).toList();
+  }
+
   /** The first sequence number not yet delivered. */
   public SeqNr nextDeliveredSn() {
     return SeqNr.of(nextDeliveredSn);

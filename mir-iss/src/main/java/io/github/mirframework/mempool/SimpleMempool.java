@@ -227,6 +227,8 @@ public final class SimpleMempool implements PassiveModule {
    * @param held transactions held (not yet known to be delivered)
    * @param heldBytes their bytes, as counted against the limits
    * @param removedDelivered transactions removed because they were delivered
+   * @param reoffered times a transaction offered in an epoch was offered again in a later one (its
+   *     batch was not delivered)
    * @param droppedDelivered submitted transactions refused because they were delivered already
    * @param droppedDuplicate submitted transactions refused because one with the same client and
    *     request number is held
@@ -240,6 +242,7 @@ public final class SimpleMempool implements PassiveModule {
       int held,
       long heldBytes,
       long removedDelivered,
+      long reoffered,
       long droppedDelivered,
       long droppedDuplicate,
       long droppedOutOfWindow,
@@ -276,6 +279,7 @@ public final class SimpleMempool implements PassiveModule {
     final long reqNo;
     final long bytes;
     boolean removed;
+    boolean offered;
 
     Tx(ByteString id, Request request, ClientId client, long reqNo, long bytes) {
       this.id = id;
@@ -307,6 +311,7 @@ public final class SimpleMempool implements PassiveModule {
   private long epoch = -1; // -1: no NewEpoch yet, serve every request at once
   private long heldBytes;
   private long removedDelivered;
+  private long reoffered;
   private long droppedDelivered;
   private long droppedDuplicate;
   private long droppedOutOfWindow;
@@ -404,6 +409,7 @@ public final class SimpleMempool implements PassiveModule {
         txById.size(),
         heldBytes,
         removedDelivered,
+        reoffered,
         droppedDelivered,
         droppedDuplicate,
         droppedOutOfWindow,
@@ -555,7 +561,13 @@ public final class SimpleMempool implements PassiveModule {
     epoch = ne.getEpochNr();
     pruneDelivered();
     toOffer.clear();
-    toOffer.addAll(txById.values());
+    for (Tx tx : txById.values()) {
+      if (tx.offered) {
+        reoffered++;
+        tx.offered = false;
+      }
+      toOffer.addLast(tx);
+    }
     // Serve the waiting requests of this epoch; answer those of earlier epochs with empty batches.
     while (!earlyBatchRequests.isEmpty() && earlyBatchRequests.firstKey() <= epoch) {
       Map.Entry<Long, List<Origin>> first = earlyBatchRequests.pollFirstEntry();
@@ -641,6 +653,7 @@ public final class SimpleMempool implements PassiveModule {
         break;
       }
       toOffer.removeFirst();
+      tx.offered = true;
       bytes += size;
       ids.add(tx.id);
       txs.add(tx.request);

@@ -55,6 +55,10 @@ class IssSimulationTest {
   static final Iss.Params PARAMS =
       Iss.Params.defaults(MEMBERSHIP).adjustSpeed(Duration.ofMillis(100));
   static final int EPOCH_LENGTH = 16;
+
+  /** Mir's policy: every node leads a segment in every epoch, even a crashed one. */
+  static final Iss.Params SIMPLE_PARAMS = PARAMS.withLeaderPolicy(new SimpleLeaderPolicy(NODES));
+
   static final StableCheckpoint GENESIS =
       Iss.genesisCheckpoint(ByteString.copyFrom(LittleEndian.u64(0)), PARAMS);
   static final Map<NodeId, EcdsaCrypto> KEYS =
@@ -78,13 +82,32 @@ class IssSimulationTest {
       long seed,
       NetworkModel network,
       java.util.function.LongFunction<io.github.mirframework.checkpoint.pb.Membership> config) {
-    return builder(seed, network, config).build();
+    return simulation(seed, network, config, PARAMS);
+  }
+
+  static Simulation simulation(
+      long seed,
+      NetworkModel network,
+      java.util.function.LongFunction<io.github.mirframework.checkpoint.pb.Membership> config,
+      Iss.Params params) {
+    StableCheckpoint genesis =
+        Iss.genesisCheckpoint(ByteString.copyFrom(LittleEndian.u64(0)), params);
+    return builder(seed, network, config, params, genesis).build();
   }
 
   static Simulation.Builder builder(
       long seed,
       NetworkModel network,
       java.util.function.LongFunction<io.github.mirframework.checkpoint.pb.Membership> config) {
+    return builder(seed, network, config, PARAMS, GENESIS);
+  }
+
+  static Simulation.Builder builder(
+      long seed,
+      NetworkModel network,
+      java.util.function.LongFunction<io.github.mirframework.checkpoint.pb.Membership> config,
+      Iss.Params params,
+      StableCheckpoint genesis) {
     return Simulation.builder(seed)
         .nodes(NODES)
         .network(network)
@@ -96,7 +119,7 @@ class IssSimulationTest {
               m.put(ModuleId.of("wal"), env.wal());
               m.put(HasherModule.DEFAULT_ID, new HasherModule());
               m.put(CryptoModule.DEFAULT_ID, new CryptoModule(KEYS.get(id)));
-              m.put(Iss.DEFAULT_ID, new Iss(id, Iss.Config.defaults(), PARAMS, GENESIS));
+              m.put(Iss.DEFAULT_ID, new Iss(id, Iss.Config.defaults(), params, genesis));
               m.put(AVAILABILITY, new FakeAvailability(id));
               m.put(
                   CheckpointProtocol.DEFAULT_ID,
@@ -230,7 +253,9 @@ class IssSimulationTest {
   @ParameterizedTest(name = "seed={0}")
   @MethodSource("seeds")
   void withACrashedNodeItsSegmentsAreAbortedConsistently(long seed) {
-    Simulation sim = simulation(seed, network());
+    // Mir's simple policy keeps the crashed node a leader: its segment is aborted in every epoch.
+    Simulation sim =
+        simulation(seed, network(), e -> Iss.membershipProto(MEMBERSHIP), SIMPLE_PARAMS);
     NodeId crashed = NodeId.of("3");
     sim.crash(crashed);
     List<NodeId> correct = NODES.subList(0, 3);
@@ -248,7 +273,8 @@ class IssSimulationTest {
   @ParameterizedTest(name = "seed={0}")
   @MethodSource("seeds")
   void aLeaderCrashingMidwayHasItsRemainingSnsAbortedConsistently(long seed) {
-    Simulation sim = simulation(seed, network());
+    Simulation sim =
+        simulation(seed, network(), e -> Iss.membershipProto(MEMBERSHIP), SIMPLE_PARAMS);
     injectRequests(sim, 20);
     NodeId crashed = NodeId.of("0");
     sim.after(Duration.ofMillis(250), () -> sim.crash(crashed));
@@ -264,6 +290,52 @@ class IssSimulationTest {
             "node " + id + " sn " + sn + " not aborted");
       }
       sim.check(aborted(a, sns) < sns, "everything aborted");
+    }
+  }
+
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("seeds")
+  void withTheDefaultPolicyACrashedLeaderIsDroppedAfterItsFirstAbortedSegment(long seed) {
+    Simulation sim = simulation(seed, network());
+    injectRequests(sim, 20);
+    NodeId crashed = NodeId.of("0");
+    sim.after(Duration.ofMillis(250), () -> sim.crash(crashed));
+    List<NodeId> correct = NODES.subList(1, 4);
+    long sns = 6L * EPOCH_LENGTH;
+    run(sim, correct, sns, Duration.ofSeconds(60));
+    for (NodeId id : correct) {
+      FakeIssApp a = app(sim, id);
+      // Only the crashed node's segment of the epoch it crashed in is aborted (4 sns at most);
+      // Mir's policy aborts 4 in every epoch after.
+      sim.check(aborted(a, sns) <= 4, "node " + id + ": " + aborted(a, sns) + " aborted");
+      sim.check(aborted(a, sns) > 0, "node " + id + ": the crash aborted nothing");
+      Iss iss = iss(sim, id);
+      sim.check(
+          iss.currentLeaders().equals(List.of(NodeId.of("1"), NodeId.of("2"), NodeId.of("3"))),
+          "node " + id + " leaders " + iss.currentLeaders());
+    }
+  }
+
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("seeds")
+  void withOneLeaderOnlyThatNodeProposesAndACrashMovesLeadershipOn(long seed) {
+    Iss.Params one = PARAMS.withLeaderCount(1);
+    Simulation sim = simulation(seed, network(), e -> Iss.membershipProto(MEMBERSHIP), one);
+    injectRequests(sim, 20);
+    run(sim, NODES, 8, Duration.ofSeconds(30)); // epochs of 4 sns: node 0 leads them all
+    for (NodeId id : NODES) {
+      sim.check(
+          iss(sim, id).currentLeaders().equals(List.of(NodeId.of("0"))),
+          "leaders " + iss(sim, id).currentLeaders());
+    }
+    sim.crash(NodeId.of("0"));
+    List<NodeId> correct = NODES.subList(1, 4);
+    long target = app(sim, NodeId.of("1")).nextSn + 12;
+    run(sim, correct, target, Duration.ofSeconds(60));
+    for (NodeId id : correct) {
+      sim.check(
+          iss(sim, id).currentLeaders().equals(List.of(NodeId.of("1"))),
+          "node " + id + " leaders " + iss(sim, id).currentLeaders());
     }
   }
 

@@ -394,6 +394,7 @@ class SimpleMempoolTest {
     assertThat(h.mempool.knownTransactions()).isEqualTo(2);
     assertThat(h.mempool.stats().removedDelivered()).isEqualTo(1);
     assertThat(batchFor(h, 1).getTxsList()).containsExactly(txs.get(1), txs.get(2));
+    assertThat(h.mempool.stats().reoffered()).isEqualTo(2);
     // Epoch 2: nothing delivered again (e.g. the segment ended empty): offered a third time.
     h.apply(newEpoch(2, delivered("client", 0)));
     assertThat(batchFor(h, 2).getTxsList()).containsExactly(txs.get(1), txs.get(2));
