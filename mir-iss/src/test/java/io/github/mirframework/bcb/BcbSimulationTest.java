@@ -105,6 +105,11 @@ class BcbSimulationTest {
 
   /** Wraps the real BCB module and records which messages it received from whom. */
   static final class Observed implements PassiveModule {
+    @Override
+    public boolean receivesMessages() {
+      return true;
+    }
+
     final BcbModule bcb;
     final Set<String> received = new HashSet<>();
 
@@ -142,6 +147,11 @@ class BcbSimulationTest {
 
   /** Base for scripted Byzantine BCB modules: they sign with their node's real key. */
   abstract static class Byzantine implements PassiveModule {
+    @Override
+    public boolean receivesMessages() {
+      return true;
+    }
+
     final NodeId self;
     final EcdsaCrypto key;
     EventList out;

@@ -128,6 +128,11 @@ class CheckpointSimulationTest {
    * undecodable bytes.
    */
   static final class ByzantineCheckpointer implements PassiveModule {
+    @Override
+    public boolean receivesMessages() {
+      return true;
+    }
+
     final NodeId self;
     int rounds;
 

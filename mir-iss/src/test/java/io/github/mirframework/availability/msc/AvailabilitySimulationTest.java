@@ -141,6 +141,11 @@ class AvailabilitySimulationTest {
    * undecodable bytes.
    */
   static final class Byzantine implements PassiveModule {
+    @Override
+    public boolean receivesMessages() {
+      return true;
+    }
+
     static final List<Request> FAKE_TXS = txs("evil", 2);
     final NodeId self;
     final ModuleId instance;

@@ -504,6 +504,11 @@ class PbftSimulationTest {
 
   /** Answers every message with garbage, forged and malformed PBFT messages. */
   static final class GarbageNode implements PassiveModule {
+    @Override
+    public boolean receivesMessages() {
+      return true;
+    }
+
     final NodeId self;
     final EcdsaCrypto key;
     int reactions;
