@@ -204,6 +204,12 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = "-Xms1g -Xmx4g -XX:+UseG1GC")
   String replicaJvmOptions;
 
+  @Option(
+      names = "--jfr",
+      description =
+          "record the measured window of this JVM with Java Flight Recorder (window.jfr in --out); for replica processes add -XX:StartFlightRecording to --replica-jvm-options")
+  boolean jfr;
+
   /** Picocli's entry point: runs on standard input and output. */
   @Override
   public Integer call() throws Exception {
@@ -237,7 +243,8 @@ public final class BenchCommand implements Callable<Integer> {
         vcSegment,
         keySeed,
         dir,
-        replicaJvmOptions);
+        replicaJvmOptions,
+        jfr);
   }
 
   /** Runs the command, printing to {@code stdout}; returns the exit status. */

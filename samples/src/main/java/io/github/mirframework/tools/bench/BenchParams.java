@@ -37,6 +37,7 @@ import java.util.Objects;
  * @param keySeed seed of the deterministic (insecure) keys of replicas and TLS
  * @param out directory of the result files
  * @param replicaJvmOptions JVM options of replica processes, space-separated
+ * @param jfr whether to record the measured window of this JVM with Java Flight Recorder
  */
 record BenchParams(
     Layout layout,
@@ -58,7 +59,8 @@ record BenchParams(
     Duration viewChangeSegmentTimeout,
     long keySeed,
     Path out,
-    String replicaJvmOptions) {
+    String replicaJvmOptions,
+    boolean jfr) {
 
   /** Where the replicas run. */
   enum Layout {
@@ -193,6 +195,7 @@ record BenchParams(
     if (layout == Layout.PROCESSES) {
       m.put("replica-jvm-options", replicaJvmOptions);
     }
+    m.put("jfr", Boolean.toString(jfr));
     m.put("out", out.toString());
     return m;
   }

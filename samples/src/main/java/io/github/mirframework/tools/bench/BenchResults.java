@@ -34,6 +34,9 @@ final class BenchResults {
   final List<BenchRun.Sample> samples;
   final Instant finishedAt = Instant.now();
 
+  /** CPU time of this JVM's threads in the window by thread group, largest first. */
+  final Map<String, Long> threadCpuNanos;
+
   BenchResults(
       BenchParams params,
       long windowApplied,
@@ -47,7 +50,8 @@ final class BenchResults {
       long lost,
       double loadAverageBefore,
       double loadAverageAtEnd,
-      List<BenchRun.Sample> samples) {
+      List<BenchRun.Sample> samples,
+      Map<String, Long> threadCpuNanos) {
     this.params = params;
     this.windowApplied = windowApplied;
     this.windowNanos = windowNanos;
@@ -61,6 +65,7 @@ final class BenchResults {
     this.loadAverageBefore = loadAverageBefore;
     this.loadAverageAtEnd = loadAverageAtEnd;
     this.samples = List.copyOf(samples);
+    this.threadCpuNanos = new LinkedHashMap<>(threadCpuNanos);
   }
 
   double throughput() {
@@ -196,6 +201,10 @@ final class BenchResults {
     appendObject(b, new LinkedHashMap<>(params.describe()), "    ");
     b.append("  },\n  \"results\": {\n");
     appendObject(b, summary(), "    ");
+    b.append("  },\n  \"thread_cpu_ms\": {\n");
+    Map<String, Object> threads = new LinkedHashMap<>();
+    threadCpuNanos.forEach((k, v) -> threads.put(k, v / 1e6));
+    appendObject(b, threads, "    ");
     b.append("  },\n  \"timeseries\": [\n");
     for (int i = 0; i < samples.size(); i++) {
       BenchRun.Sample s = samples.get(i);

@@ -1,10 +1,14 @@
 package io.github.mirframework.tools.bench;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -69,9 +73,14 @@ final class BenchRun {
     long windowAppliedStart = 0;
     long windowT0 = t0;
     Cluster.Usage windowUsageStart = null;
+    Map<Long, Long> threadsAtStart = Map.of();
+    Map<String, Long> threadCpu = Map.of();
+    Recording jfr = null;
     if (phase == Phase.MEASURE) {
       load.measuring(true);
       windowUsageStart = cluster.usage();
+      threadsAtStart = ThreadCpu.snapshot();
+      jfr = startJfr(params);
     }
     Cluster.Usage windowUsage = null;
     long windowApplied = 0;
@@ -103,8 +112,13 @@ final class BenchRun {
         switch (phase) {
           case WARMUP -> {
             windowUsageStart = cluster.usage();
+            threadsAtStart = ThreadCpu.snapshot();
+            jfr = startJfr(params);
             windowAppliedStart = load.applied();
             windowT0 = System.nanoTime();
+            // Starting JFR can take a while: the window has its full length from here.
+            measureEnd = windowT0 + params.duration().toNanos();
+            drainEnd = measureEnd + params.drain().toNanos();
             load.measuring(true);
             phase = Phase.MEASURE;
           }
@@ -113,6 +127,9 @@ final class BenchRun {
             windowNanos = System.nanoTime() - windowT0;
             windowApplied = load.applied() - windowAppliedStart;
             windowUsage = cluster.usage().minus(windowUsageStart);
+            threadCpu = ThreadCpu.since(threadsAtStart);
+            stopJfr(jfr, params, out);
+            jfr = null;
             loadDuring = JvmUsage.loadAverage();
             load.stop();
             phase = Phase.DRAIN;
@@ -173,7 +190,33 @@ final class BenchRun {
         lost,
         loadBefore,
         loadDuring,
-        samples);
+        samples,
+        threadCpu);
+  }
+
+  /** Starts a JFR recording of this JVM for the measured window if asked to. */
+  private static Recording startJfr(BenchParams params) throws Exception {
+    if (!params.jfr()) {
+      return null;
+    }
+    Recording r = new Recording(Configuration.getConfiguration("profile"));
+    r.setName("bench-window");
+    r.start();
+    return r;
+  }
+
+  private static void stopJfr(Recording r, BenchParams params, PrintStream out)
+      throws java.io.IOException {
+    if (r == null) {
+      return;
+    }
+    try (r) {
+      r.stop();
+      java.nio.file.Files.createDirectories(params.out());
+      Path file = params.out().resolve("window.jfr");
+      r.dump(file);
+      out.println("JFR recording of the measured window: " + file);
+    }
   }
 
   static String progressLine(Sample s) {
