@@ -256,6 +256,8 @@ public final class TrantorSystem implements AutoCloseable {
     private NodeAddress clientAddress;
     private NodeIdentity clientTls;
     private boolean clientPlaintext;
+    private io.github.mirframework.client.ClientRegistry clientRegistry;
+    private boolean unauthenticatedClients;
     private StableCheckpoint startingCheckpoint;
     private Path walDirectory;
     private Path recordDirectory;
@@ -312,6 +314,27 @@ public final class TrantorSystem implements AutoCloseable {
       this.clientAddress = Objects.requireNonNull(listenAddress, "listenAddress");
       this.clientTls = Objects.requireNonNull(identity, "identity");
       this.clientPlaintext = false;
+      return this;
+    }
+
+    /**
+     * The clients the request receiver accepts: each request must be signed with its client's
+     * registered key. A request receiver needs this or {@link
+     * #insecureUnauthenticatedClientsForTesting()}.
+     */
+    public Builder clients(io.github.mirframework.client.ClientRegistry registry) {
+      this.clientRegistry = Objects.requireNonNull(registry, "registry");
+      this.unauthenticatedClients = false;
+      return this;
+    }
+
+    /**
+     * Accepts unsigned requests under any client ID on the request receiver. Anyone who can reach
+     * the client port can then use another client's request numbers: for tests only.
+     */
+    public Builder insecureUnauthenticatedClientsForTesting() {
+      this.clientRegistry = null;
+      this.unauthenticatedClients = true;
       return this;
     }
 
@@ -467,6 +490,15 @@ public final class TrantorSystem implements AutoCloseable {
         if (clientAddress != null) {
           RequestReceiver.Builder rb =
               RequestReceiver.builder(node, SimpleMempool.DEFAULT_ID, clientAddress);
+          if (clientRegistry != null) {
+            rb.clients(clientRegistry);
+          } else if (unauthenticatedClients) {
+            rb.insecureUnauthenticatedClientsForTesting();
+          } else {
+            throw new IllegalStateException(
+                "the request receiver needs clients(registry), or"
+                    + " insecureUnauthenticatedClientsForTesting() in tests");
+          }
           rr = (clientPlaintext ? rb.plaintext() : rb.tls(clientTls)).build();
         }
         List<Membership> memberships =

@@ -469,13 +469,19 @@ class SmrTest {
         RequestReceiver rr =
             RequestReceiver.builder(d.node(id), MEMPOOL, NodeAddress.of("127.0.0.1", 0))
                 .tls(identity)
+                .insecureUnauthenticatedClientsForTesting()
                 .build();
         receivers.add(rr);
         rr.start();
         addresses.put(id, rr.listenAddress());
         keys.put(id, identity.publicKey());
       }
-      client = MirClient.builder(CLIENT).nodes(addresses).tls(keys).build();
+      client =
+          MirClient.builder(CLIENT)
+              .nodes(addresses)
+              .tls(keys)
+              .insecureUnsignedRequestsForTesting()
+              .build();
       client.start();
       for (Request r : reqs) {
         long reqNo = client.submit(r.getData());

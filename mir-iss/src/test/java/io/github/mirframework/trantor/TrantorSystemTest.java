@@ -117,6 +117,7 @@ class TrantorSystemTest {
         systems.add(
             TrantorSystem.builder(e.id(), AppLogic.fromStatic(app, mf.initialMembership()), params)
                 .membershipFile(mf, mf.defaultPrivateKeyFile(e.id()))
+                .insecureUnauthenticatedClientsForTesting()
                 .build());
       }
       for (TrantorSystem s : systems) {
@@ -130,6 +131,7 @@ class TrantorSystemTest {
           MirClient.builder(ClientId.of("tester"))
               .nodes(mf.clientAddresses())
               .tls(mf.publicKeys())
+              .insecureUnsignedRequestsForTesting()
               .build()) {
         client.start();
         for (int k = 0; k < n; k++) {

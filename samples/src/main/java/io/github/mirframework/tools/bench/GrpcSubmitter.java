@@ -27,7 +27,10 @@ final class GrpcSubmitter implements Cluster.Submitter {
     this.nodes = receivers.size();
     try {
       for (int i = 0; i < count; i++) {
-        MirClient.Builder b = MirClient.builder(ClientId.of(BenchApp.clientId(i))).nodes(receivers);
+        MirClient.Builder b =
+            MirClient.builder(ClientId.of(BenchApp.clientId(i)))
+                .nodes(receivers)
+                .insecureUnsignedRequestsForTesting();
         if (keys != null) {
           b.tls(keys);
         } else {

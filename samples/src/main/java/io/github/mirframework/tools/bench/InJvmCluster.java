@@ -52,7 +52,10 @@ final class InJvmCluster implements Cluster {
       if (params.submit() == BenchParams.SubmitPath.GRPC) {
         for (Node n : nodes) {
           RequestReceiver.Builder b =
-              RequestReceiver.builder(n, SimpleMempool.DEFAULT_ID, NodeAddress.of("127.0.0.1", 0));
+              RequestReceiver.builder(n, SimpleMempool.DEFAULT_ID, NodeAddress.of("127.0.0.1", 0))
+                  // Measures ordering with unsigned requests (signatures are measured separately:
+                  // ClientPathBenchmark).
+                  .insecureUnauthenticatedClientsForTesting();
           if (params.tls()) {
             b.tls(NodeIdentity.insecureForTesting(n.id(), params.keySeed()));
           } else {

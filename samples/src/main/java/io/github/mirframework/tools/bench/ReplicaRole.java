@@ -80,9 +80,12 @@ final class ReplicaRole {
       node.start();
       RequestReceiver.Builder b =
           RequestReceiver.builder(
-              node,
-              SimpleMempool.DEFAULT_ID,
-              NodeAddress.of(host, me == null ? 0 : me.requestPort()));
+                  node,
+                  SimpleMempool.DEFAULT_ID,
+                  NodeAddress.of(host, me == null ? 0 : me.requestPort()))
+              // Unsigned requests: the bench measures ordering (see ClientPathBenchmark for
+              // signing).
+              .insecureUnauthenticatedClientsForTesting();
       if (params.tls()) {
         b.tls(NodeIdentity.insecureForTesting(id, params.keySeed()));
       } else {
