@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs a Mir-Java sample or tool: ./run-sample.sh <command> [options]   (./run-sample.sh --help lists them)
+# Runs a Mir-Java sample or tool: ./run-sample.sh <command> [options]   (./run-sample.sh --help lists them;
+# ./run-sample.sh chat is the main demo)
 # ./run-sample.sh bench --help: throughput/latency benchmark of a Trantor system (results, CSV/JSON, PNG plots).
 # Finds a Java >= 21 (JAVA_HOME, PATH, then /usr/lib/jvm/*), builds the samples jar with ./mvnw if it is missing or
 # older than the sources, and runs it. Environment: MVN_ARGS = extra Maven options for that build.

@@ -9,14 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class MembershipFileTest {
-  @TempDir Path dir;
+  @TempDir static Path dir;
 
   static List<MembershipFile.NodeSpec> specs(int n, int spare) {
     List<MembershipFile.NodeSpec> s = new java.util.ArrayList<>();
@@ -31,8 +31,8 @@ class MembershipFileTest {
     return s;
   }
 
-  @BeforeEach
-  void generate() throws Exception {
+  @BeforeAll
+  static void generate() throws Exception {
     MembershipFile.generate(dir, specs(4, 1), new SecureRandom());
   }
 

@@ -2,6 +2,8 @@ package io.github.mirframework.samples;
 
 import io.github.mirframework.samples.availabilitydemo.AvailabilityDemoCommand;
 import io.github.mirframework.samples.bcbdemo.BcbDemoCommand;
+import io.github.mirframework.samples.chatdemo.ChatCommand;
+import io.github.mirframework.samples.keygen.KeygenCommand;
 import io.github.mirframework.samples.pingpong.PingPongCommand;
 import io.github.mirframework.tools.bench.BenchCommand;
 import io.github.mirframework.tools.mircat.MircatCommand;
@@ -16,6 +18,8 @@ import picocli.CommandLine.Command;
     version = "Mir-Java samples 0.1.0",
     description = "Mir-Java sample protocols and tools.",
     subcommands = {
+      ChatCommand.class,
+      KeygenCommand.class,
       PingPongCommand.class,
       BcbDemoCommand.class,
       AvailabilityDemoCommand.class,

@@ -122,7 +122,8 @@ class GrpcTransportHardeningTest {
             Duration.ofSeconds(STREAMS <= 200 ? 120 : 600),
             () ->
                 "streams replaced: " + streams.stream().filter(CompletableFuture::isDone).count());
-        // Room is checked when a stream is accepted, so streams admitted at the same moment may each
+        // Room is checked when a stream is accepted, so streams admitted at the same moment may
+        // each
         // add their frame: the bound is the inbox plus those in flight (at most another inbox's
         // worth here), not the number of streams (before the gate, nearly every frame got in).
         assertThat(b.inboxSize())
