@@ -215,6 +215,9 @@ class ClientRepliesTest {
     assertThat(f).isNotDone();
     // A second lying reply from the same node does not count twice.
     CompletableFuture<ByteString> g = client.submitAsync(ByteString.copyFromUtf8("pay 6"));
+    // Node 1 got both (and stayed silent) before it recovers, so only a resubmission can complete
+    // the futures through it.
+    await(() -> apps.get(NodeId.of(1)).requests.size() >= 2, "node 1 has both requests");
     // Node 1 recovers: its (resubmitted) copy completes both with the correct results.
     apps.get(NodeId.of(1)).answer = ClientRepliesTest::correct;
     assertThat(get(f).toStringUtf8()).isEqualTo("result of pay 5");
