@@ -59,9 +59,12 @@ public final class BlacklistLeaderPolicy implements LeaderSelectionPolicy {
     this.maxLeaders = maxLeaders;
   }
 
-  /** A policy choosing up to all of {@code nodes} as leaders. */
+  /**
+   * A policy choosing up to all nodes as leaders, also after a reconfiguration adds nodes (the cap
+   * is not the initial number of nodes, or an added node could never lead).
+   */
   public static BlacklistLeaderPolicy allLeaders(Collection<NodeId> nodes) {
-    return new BlacklistLeaderPolicy(nodes, nodes.size());
+    return new BlacklistLeaderPolicy(nodes, Integer.MAX_VALUE);
   }
 
   /**

@@ -153,6 +153,12 @@ public final class ReliableBroadcast implements PassiveModule {
     return dsl.applyEvents(events);
   }
 
+  /** Takes votes from peers (network input is opt-in). */
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   /** Messages dropped as invalid (see the class documentation). */
   public long droppedMessages() {
     return dsl.droppedMessages();
