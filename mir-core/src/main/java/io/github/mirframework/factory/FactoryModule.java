@@ -12,6 +12,7 @@ import io.github.mirframework.messagebuffer.MessageBuffer;
 import io.github.mirframework.messagebuffer.MessageBuffer.Applicable;
 import io.github.mirframework.module.PassiveModule;
 import io.github.mirframework.types.ModuleId;
+import io.github.mirframework.types.NodeId;
 import io.github.mirframework.types.RetentionIndex;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -49,6 +51,16 @@ import org.slf4j.LoggerFactory;
  * submodule, which is registered under its retention index and receives {@code Init}; its output is
  * the factory's output. Re-creating an existing ID replaces the old submodule (with a warning).
  *
+ * <p><b>Creation on demand</b> (beyond Mir; {@link Params#withOnDemand}): for protocols whose
+ * instances are learned from messages, a peer message for a submodule that does not exist is shown
+ * to an {@link OnDemandCreation} policy, which may create the submodule from the message alone (it
+ * then gets {@code Init}, the early messages of other senders in arrival order, then the message).
+ * At most {@link Params#maxOnDemandSubmodules()} such submodules are alive at a time, none below
+ * the retention index is created, and a declined or refused message is buffered as an early one. A
+ * later {@code NewModule} for a submodule created on demand adopts it: the instance and its state
+ * are kept (the event's parameters are not used), it moves to the event's retention index and no
+ * longer counts toward the limit.
+ *
  * <p>{@code GarbageCollect(r)}: deletes every submodule whose retention index is below {@code r}
  * and raises the factory's retention index to {@code r} (it never decreases). Retention indices are
  * unsigned on the wire; one of 2<sup>63</sup> or more fails the batch.
@@ -66,6 +78,9 @@ public final class FactoryModule implements PassiveModule {
   /** The default maximum number of senders with buffered early messages: 64. */
   public static final int DEFAULT_MAX_SENDERS = 64;
 
+  /** The default maximum number of live submodules created on demand: 1024. */
+  public static final int DEFAULT_MAX_ON_DEMAND_SUBMODULES = 1024;
+
   /**
    * The parameters of a factory.
    *
@@ -73,8 +88,16 @@ public final class FactoryModule implements PassiveModule {
    * @param msgBufSizeBytes capacity, per sender, of the buffer for messages to submodules that do
    *     not exist yet
    * @param maxSenders the most senders with buffered early messages at a time
+   * @param onDemand creates submodules on their first peer message, or {@code null} (the default):
+   *     submodules are created by {@code NewModule} events only
+   * @param maxOnDemandSubmodules the most submodules created on demand that are alive at a time
    */
-  public record Params(ModuleGenerator generator, int msgBufSizeBytes, int maxSenders) {
+  public record Params(
+      ModuleGenerator generator,
+      int msgBufSizeBytes,
+      int maxSenders,
+      OnDemandCreation onDemand,
+      int maxOnDemandSubmodules) {
     /** Validates the parameters. */
     public Params {
       Objects.requireNonNull(generator, "generator");
@@ -85,6 +108,15 @@ public final class FactoryModule implements PassiveModule {
       if (maxSenders < 0) {
         throw new IllegalArgumentException("maxSenders must not be negative, given: " + maxSenders);
       }
+      if (maxOnDemandSubmodules < 0) {
+        throw new IllegalArgumentException(
+            "maxOnDemandSubmodules must not be negative, given: " + maxOnDemandSubmodules);
+      }
+    }
+
+    /** Parameters without creation on demand. */
+    public Params(ModuleGenerator generator, int msgBufSizeBytes, int maxSenders) {
+      this(generator, msgBufSizeBytes, maxSenders, null, DEFAULT_MAX_ON_DEMAND_SUBMODULES);
     }
 
     /** Parameters with {@value #DEFAULT_MAX_SENDERS} senders at most. */
@@ -101,12 +133,25 @@ public final class FactoryModule implements PassiveModule {
 
     /** A copy with another buffer capacity per sender. */
     public Params withMsgBufSizeBytes(int bytes) {
-      return new Params(generator, bytes, maxSenders);
+      return new Params(generator, bytes, maxSenders, onDemand, maxOnDemandSubmodules);
     }
 
     /** A copy with another maximum number of senders. */
     public Params withMaxSenders(int senders) {
-      return new Params(generator, msgBufSizeBytes, senders);
+      return new Params(generator, msgBufSizeBytes, senders, onDemand, maxOnDemandSubmodules);
+    }
+
+    /**
+     * A copy that creates submodules on their first peer message when {@code policy} approves, at
+     * most {@code maxLive} of them alive at a time (see {@link OnDemandCreation}).
+     */
+    public Params withOnDemand(OnDemandCreation policy, int maxLive) {
+      return new Params(
+          generator,
+          msgBufSizeBytes,
+          maxSenders,
+          Objects.requireNonNull(policy, "policy"),
+          maxLive);
     }
   }
 
@@ -118,6 +163,11 @@ public final class FactoryModule implements PassiveModule {
   private final NavigableMap<Long, Set<ModuleId>> byRetention = new TreeMap<>();
   private final int msgBufSizeBytes;
   private final int maxSenders;
+  private final OnDemandCreation onDemand;
+  private final int maxOnDemand;
+  // The live submodules that were created on demand (they count against maxOnDemand).
+  private final Set<ModuleId> onDemandIds = new java.util.HashSet<>();
+  private long refusedOnDemand;
   // Early messages by sender, in the order the senders first sent one; each tagged with its
   // arrival number so that replay keeps the arrival order across senders.
   private final Map<String, MessageBuffer<Early>> earlyMessages = new LinkedHashMap<>();
@@ -148,6 +198,8 @@ public final class FactoryModule implements PassiveModule {
     this.log = Objects.requireNonNull(logger, "logger");
     this.msgBufSizeBytes = params.msgBufSizeBytes();
     this.maxSenders = params.maxSenders();
+    this.onDemand = params.onDemand();
+    this.maxOnDemand = params.maxOnDemandSubmodules();
   }
 
   /** The IDs of the current submodules, sorted. */
@@ -186,6 +238,20 @@ public final class FactoryModule implements PassiveModule {
       n += b.evictedCount() + b.rejectedCount();
     }
     return n + droppedFromRemovedBuffers;
+  }
+
+  /** The number of live submodules that were created on demand. */
+  public int onDemandSubmodules() {
+    return onDemandIds.size();
+  }
+
+  /**
+   * Messages whose on-demand creation was approved by the policy but refused by the factory: the
+   * limit of live on-demand submodules was reached or the retention index was below the factory's.
+   * (Messages the policy declines are not counted here.)
+   */
+  public long refusedOnDemandCreations() {
+    return refusedOnDemand;
   }
 
   /**
@@ -230,7 +296,7 @@ public final class FactoryModule implements PassiveModule {
     ModuleId id = ModuleId.of(nm.getModuleId());
     long moduleRetIdx = RetentionIndex.of(nm.getRetentionIndex()).value();
 
-    if (id.isTopLevel() || !id.topString().equals(ownId.value())) {
+    if (!isSubmoduleId(id)) {
       throw new IllegalArgumentException(
           "submodule (" + id + ") must have the factory's ID (" + ownId + ") as a prefix");
     }
@@ -245,9 +311,26 @@ public final class FactoryModule implements PassiveModule {
           moduleRetIdx);
       return EventList.empty();
     }
+    if (onDemandIds.remove(id)) {
+      // Created on demand by an earlier peer message: keep the instance and its state.
+      forgetRetention(id);
+      retentionOf.put(id, moduleRetIdx);
+      byRetention.computeIfAbsent(moduleRetIdx, r -> new TreeSet<>()).add(id);
+      log.debug("Adopting a submodule created on demand. moduleID={}", id);
+      return EventList.empty();
+    }
+    return create(id, nm.getParams(), moduleRetIdx);
+  }
 
+  private boolean isSubmoduleId(ModuleId id) {
+    return !id.isTopLevel() && id.topString().equals(ownId.value());
+  }
+
+  /** Creates and initializes a submodule and replays its early messages. */
+  private EventList create(ModuleId id, com.google.protobuf.Any params, long moduleRetIdx)
+      throws Exception {
     PassiveModule submodule =
-        Objects.requireNonNull(generator.generate(id, nm.getParams()), "generated submodule");
+        Objects.requireNonNull(generator.generate(id, params), "generated submodule");
     if (submodules.put(id, submodule) != null) {
       log.warn("Replacing existing submodule. moduleID={}", id);
       forgetRetention(id);
@@ -283,6 +366,45 @@ public final class FactoryModule implements PassiveModule {
     return out;
   }
 
+  /**
+   * Creates the destination of a peer message on demand if the policy approves and the limits
+   * allow; returns null if the message is to be buffered instead.
+   */
+  private EventList createOnDemand(Event event, MessageReceived m) throws Exception {
+    ModuleId id = event.destination();
+    if (onDemand == null || !isSubmoduleId(id)) {
+      return null;
+    }
+    NodeId from = NodeId.of(m.getFrom());
+    Optional<OnDemandCreation.Creation> creation = onDemand.onFirstMessage(id, from, m.getMsg());
+    if (creation.isEmpty()) {
+      return null;
+    }
+    long moduleRetIdx = creation.get().retentionIndex();
+    if (moduleRetIdx < retentionIndex || onDemandIds.size() >= maxOnDemand) {
+      refusedOnDemand++;
+      REJECTS.info(
+          "on-demand refused",
+          "{}: not creating {} on demand for a message from {}: {}",
+          ownId,
+          id,
+          from,
+          moduleRetIdx < retentionIndex
+              ? "retention index " + moduleRetIdx + " below " + retentionIndex
+              : maxOnDemand + " submodules created on demand are alive");
+      return null;
+    }
+    onDemandIds.add(id);
+    EventList out = create(id, creation.get().params(), moduleRetIdx);
+    PassiveModule submodule = submodules.get(id);
+    if (submodule.receivesMessages()) {
+      out.addAll(submodule.applyEvents(EventList.of(event)));
+    } else {
+      log.debug("Dropping a peer message for a submodule that takes none. moduleID={}", id);
+    }
+    return out;
+  }
+
   private EventList applyGarbageCollect(GarbageCollect gc) {
     long newRetIdx = RetentionIndex.of(gc.getRetentionIndex()).value();
     if (newRetIdx <= retentionIndex) {
@@ -293,6 +415,7 @@ public final class FactoryModule implements PassiveModule {
       for (ModuleId id : ids) {
         submodules.remove(id);
         retentionOf.remove(id);
+        onDemandIds.remove(id);
       }
     }
     collected.clear();
@@ -315,6 +438,10 @@ public final class FactoryModule implements PassiveModule {
     PassiveModule submodule = submodules.get(event.destination());
     if (submodule == null) {
       if (event.payload() instanceof MessageReceived m) {
+        EventList created = createOnDemand(event, m);
+        if (created != null) {
+          return created;
+        }
         storeEarly(m.getFrom(), event);
       } else {
         log.info(

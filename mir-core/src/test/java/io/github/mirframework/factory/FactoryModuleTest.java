@@ -423,4 +423,129 @@ class FactoryModuleTest {
     assertThat(seen).containsExactly(Events.init(inst(3)), Events.testingString(inst(3), "own"));
     assertThat(f.droppedEarlyMessages()).isEqualTo(1);
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Creation on demand
+
+  /** A factory of recording submodules that creates instances 0..9 on demand from senders 1-4. */
+  private static FactoryModule onDemandFactory(
+      List<Event> seen, List<String> created, int maxLive, boolean takeMessages) {
+    OnDemandCreation policy =
+        (id, from, msg) -> {
+          String sub = id.value().substring(ECHO_FACTORY.value().length() + 1);
+          if (!sub.matches("inst[0-9]") || !from.value().matches("[1-4]")) {
+            return java.util.Optional.empty();
+          }
+          int n = Integer.parseInt(sub.substring(4));
+          return java.util.Optional.of(
+              new OnDemandCreation.Creation(
+                  com.google.protobuf.Any.pack(echoParams("by " + from)), n));
+        };
+    return new FactoryModule(
+        ECHO_FACTORY,
+        FactoryModule.Params.defaults(
+                (id, p) -> {
+                  created.add(id + " " + p.unpack(EchoModuleParams.class).getPrefix());
+                  PassiveModule m =
+                      events -> {
+                        events.forEach(seen::add);
+                        return EventList.empty();
+                      };
+                  return takeMessages ? Modules.receivingMessages(m) : m;
+                })
+            .withOnDemand(policy, maxLive),
+        new LogCapture().logger());
+  }
+
+  @Test
+  void aFirstValidMessageCreatesTheInstanceAfterTheEarlyMessagesOfOthers() throws Exception {
+    List<Event> seen = new ArrayList<>();
+    List<String> created = new ArrayList<>();
+    FactoryModule f = onDemandFactory(seen, created, 8, true);
+    // A message from a stranger is declined by the policy and buffered as before.
+    Event stranger = early("9", 2, "s");
+    f.applyEvents(EventList.of(stranger));
+    assertThat(created).isEmpty();
+    assertThat(f.bufferedMessages()).isEqualTo(1);
+
+    Event first = early("1", 2, "a");
+    Event second = early("2", 2, "b");
+    f.applyEvents(EventList.of(first, second));
+    assertThat(created).containsExactly("echoFactory/inst2 by 1");
+    // Init, then the buffered message (arrived first), then the creating one, then the next.
+    assertThat(seen).containsExactly(Events.init(inst(2)), stranger, first, second);
+    assertThat(f.onDemandSubmodules()).isEqualTo(1);
+    assertThat(f.bufferedMessages()).isZero();
+    assertThat(f.submoduleIds()).containsExactly(inst(2));
+  }
+
+  @Test
+  void theNumberOfLiveOnDemandInstancesIsBoundedAndGarbageCollectionFreesRoom() throws Exception {
+    List<Event> seen = new ArrayList<>();
+    List<String> created = new ArrayList<>();
+    FactoryModule f = onDemandFactory(seen, created, 2, true);
+    f.applyEvents(EventList.of(early("1", 1, "a"), early("1", 2, "b"), early("1", 3, "c")));
+    assertThat(f.submoduleIds()).containsExactly(inst(1), inst(2));
+    assertThat(f.refusedOnDemandCreations()).isEqualTo(1);
+    assertThat(f.bufferedMessages()).isEqualTo(1); // kept for a NewModule or for later room
+
+    f.applyEvents(EventList.of(FactoryEvents.garbageCollect(ECHO_FACTORY, RetentionIndex.of(2))));
+    assertThat(f.onDemandSubmodules()).isEqualTo(1);
+    f.applyEvents(EventList.of(early("2", 3, "d")));
+    assertThat(f.submoduleIds()).containsExactly(inst(2), inst(3));
+    // The buffered early message of instance 3 is replayed before the creating one.
+    assertThat(seen.subList(seen.size() - 3, seen.size()))
+        .containsExactly(Events.init(inst(3)), early("1", 3, "c"), early("2", 3, "d"));
+
+    // Below the retention index nothing is created, even if the policy approves.
+    long refused = f.refusedOnDemandCreations();
+    f.applyEvents(EventList.of(early("3", 1, "late")));
+    assertThat(f.submoduleIds()).doesNotContain(inst(1));
+    assertThat(f.refusedOnDemandCreations()).isEqualTo(refused + 1);
+    assertThatThrownBy(() -> FactoryModule.Params.defaults((id, p) -> null).withOnDemand(null, 1))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(
+            () ->
+                FactoryModule.Params.defaults((id, p) -> null)
+                    .withOnDemand((id, from, m) -> java.util.Optional.empty(), -1))
+        .hasMessageContaining("maxOnDemandSubmodules");
+  }
+
+  @Test
+  void aNewModuleAdoptsAnInstanceCreatedOnDemandAndKeepsIt() throws Exception {
+    List<Event> seen = new ArrayList<>();
+    List<String> created = new ArrayList<>();
+    FactoryModule f = onDemandFactory(seen, created, 1, true);
+    f.applyEvents(EventList.of(early("1", 4, "a")));
+    assertThat(f.onDemandSubmodules()).isEqualTo(1);
+    EventList out =
+        f.applyEvents(
+            EventList.of(
+                FactoryEvents.newModule(
+                    ECHO_FACTORY, inst(4), RetentionIndex.of(7), echoParams("local"))));
+    assertThat(out.isEmpty()).isTrue();
+    assertThat(created).containsExactly("echoFactory/inst4 by 1"); // not re-created
+    assertThat(f.onDemandSubmodules()).isZero(); // room for another on-demand instance
+    f.applyEvents(EventList.of(early("1", 5, "b")));
+    assertThat(f.submoduleIds()).containsExactly(inst(4), inst(5));
+    // Adopted at retention index 7: survives a collection that removes instance 5 (index 5).
+    f.applyEvents(EventList.of(FactoryEvents.garbageCollect(ECHO_FACTORY, RetentionIndex.of(6))));
+    assertThat(f.submoduleIds()).containsExactly(inst(4));
+    f.applyEvents(EventList.of(early("2", 4, "c")));
+    assertThat(seen.get(seen.size() - 1)).isEqualTo(early("2", 4, "c"));
+  }
+
+  @Test
+  void onDemandCreationLeavesLocalEventsAndOtherModulesAlone() throws Exception {
+    List<Event> seen = new ArrayList<>();
+    List<String> created = new ArrayList<>();
+    FactoryModule f = onDemandFactory(seen, created, 4, false);
+    // A local event for a missing instance does not create it.
+    f.applyEvents(EventList.of(Events.testingString(inst(1), "local")));
+    assertThat(created).isEmpty();
+    // A submodule that takes no messages is created but gets no message.
+    f.applyEvents(EventList.of(early("1", 1, "a")));
+    assertThat(created).containsExactly("echoFactory/inst1 by 1");
+    assertThat(seen).containsExactly(Events.init(inst(1)));
+  }
 }
