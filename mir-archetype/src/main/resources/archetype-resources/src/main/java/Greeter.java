@@ -62,6 +62,15 @@ public final class Greeter implements PassiveModule {
     return dsl.applyEvents(events);
   }
 
+  /**
+   * Takes messages from peers. A module gets network input only if it says so: the node drops
+   * peer messages addressed to any other module.
+   */
+  @Override
+  public boolean receivesMessages() {
+    return true;
+  }
+
   /** Messages dropped as invalid or duplicate. */
   public long droppedMessages() {
     return dsl.droppedMessages();
