@@ -265,6 +265,11 @@ class ClientRepliesTest {
     assertThat(copies).isGreaterThanOrEqualTo(2);
     assertThat(client.resubmittedCount()).isPositive();
 
+    // The resubmission went to every node that had not replied; on a loaded machine two replies can
+    // complete the future before the other copies arrive, so wait until every node has its copy.
+    await(
+        () -> apps.values().stream().noneMatch(a -> a.requests.isEmpty()),
+        "every node has the resubmitted request");
     // A request the nodes already answered is answered from their reply caches, not applied again.
     int before = apps.values().stream().mapToInt(a -> a.requests.size()).sum();
     MirClient again = client(ALICE, clientKeys(ALICE), fast());
