@@ -3,6 +3,7 @@ package io.github.mirframework.node;
 import io.github.mirframework.event.Event;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.node.internal.Engine;
+import io.github.mirframework.types.ModuleId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -99,11 +100,29 @@ public final class Debugger implements AutoCloseable {
    * @throws ModuleFailedException if the module failed; the node is then stopped
    */
   public Optional<Step> step() {
+    return stepBatch(1).map(b -> new Step(b.events().get(0), b.produced()));
+  }
+
+  /**
+   * Processes the next batch of up to {@code maxEvents} pending events of one module (modules are
+   * visited round-robin; the batch is also capped by the node's {@link
+   * NodeConfig#maxEventBatchSize()}) in one {@code applyEvents} call, and returns what it produced.
+   * A replay uses this to hand a module the same batches it was given when the log was recorded.
+   * The produced events are <em>not</em> queued (see {@link #step()}).
+   *
+   * @return the processed batch and what it produced, or empty if nothing was pending
+   * @throws IllegalArgumentException if {@code maxEvents} is below 1
+   * @throws ModuleFailedException if the module failed; the node is then stopped
+   */
+  public Optional<BatchStep> stepBatch(int maxEvents) {
+    if (maxEvents < 1) {
+      throw new IllegalArgumentException("maxEvents must be at least 1, got " + maxEvents);
+    }
     Engine.Batch batch;
     node.lock().lock();
     try {
       checkRunning();
-      batch = engine.nextBatch(1);
+      batch = engine.nextBatch(maxEvents);
     } finally {
       node.lock().unlock();
     }
@@ -124,7 +143,7 @@ public final class Debugger implements AutoCloseable {
         node.lock().unlock();
       }
     }
-    return Optional.of(new Step(batch.events().get(0), produced));
+    return Optional.of(new BatchStep(batch.moduleId(), batch.events(), produced));
   }
 
   /**
@@ -181,4 +200,13 @@ public final class Debugger implements AutoCloseable {
    * @param produced its follow-ups followed by the module's output
    */
   public record Step(Event event, EventList produced) {}
+
+  /**
+   * One debugging step over a batch.
+   *
+   * @param module the module that processed the batch
+   * @param events the processed events (as the module saw them, with their follow-ups)
+   * @param produced the follow-ups of the events followed by the module's output
+   */
+  public record BatchStep(ModuleId module, EventList events, EventList produced) {}
 }

@@ -22,12 +22,14 @@ import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.mempool.MempoolEvents;
 import io.github.mirframework.mempool.SimpleMempool;
 import io.github.mirframework.mempool.pb.TransactionIDsResponse;
+import io.github.mirframework.mempool.pb.TransactionsResponse;
 import io.github.mirframework.module.ActiveModule;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.module.PassiveModule;
 import io.github.mirframework.node.Node;
 import io.github.mirframework.samples.TransportChoice;
 import io.github.mirframework.testing.TransportProvider;
+import io.github.mirframework.timer.TimerModule;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
 import java.io.BufferedReader;
@@ -40,6 +42,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -72,6 +75,15 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
   static final ModuleId CONTROL = ModuleId.of("control");
   private static final ByteString UID = ByteString.copyFromUtf8("availability-demo");
 
+  /** The most transactions the mempool puts in one batch (Mir's default). */
+  static final int MAX_TXS_IN_BATCH = SimpleMempool.Params.defaults().maxTransactionsInBatch();
+
+  /** Pause between two checks whether a mempool holds new transactions. */
+  private static final long HELD_CHECK_PAUSE_MS = 2;
+
+  /** How often a wait for an answer checks whether a node has failed. */
+  private static final long FAILURE_CHECK_NS = TimeUnit.MILLISECONDS.toNanos(200);
+
   @Option(
       names = "--transport",
       defaultValue = "GRPC",
@@ -99,6 +111,7 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
               case CertVerified v -> v.getOrigin().getContextStoreItem();
               case ProvideTransactions p -> p.getOrigin().getContextStoreItem();
               case TransactionIDsResponse r -> r.getOrigin().getContextStoreItem();
+              case TransactionsResponse r -> r.getOrigin().getContextStoreItem();
               default -> throw new IllegalArgumentException("unexpected " + e.typeName());
             };
         CompletableFuture<Event> f = pending.remove(tag);
@@ -134,6 +147,9 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
       Control control = new Control();
       Map<ModuleId, Module> m = new LinkedHashMap<>();
       m.put(NET, transports.apply(id));
+      // The multisig collector asks the timer to wake it up to retransmit requests that are not
+      // answered yet (signatures, batches); without a timer the first request fails the node.
+      m.put(MultisigCollector.DEFAULT_TIMER, new TimerModule());
       m.put(CryptoModule.DEFAULT_ID, new CryptoModule(PseudoCrypto.create(NODES, id)));
       m.put(HasherModule.DEFAULT_ID, new HasherModule());
       m.put(
@@ -175,12 +191,21 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
           }
           List<String> txs = new ArrayList<>();
           out.println("Type one transaction per line, then 'send!':");
-          while ((line = in.readLine()) != null && !line.equals("send!")) {
+          while ((line = in.readLine()) != null && !line.trim().equals("send!")) {
             txs.add(line);
           }
           if (line == null) {
             out.println("input ended before 'send!'");
             return 2;
+          }
+          if (txs.size() > MAX_TXS_IN_BATCH) {
+            out.println(
+                "a batch holds at most "
+                    + MAX_TXS_IN_BATCH
+                    + " transactions (the mempool's limit); you typed "
+                    + txs.size()
+                    + ": no batch created");
+            continue;
           }
           Cert cert = createBatch(node, txs, out);
           if (cert == null) {
@@ -249,8 +274,10 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
               .setData(ByteString.copyFromUtf8(tx))
               .build());
     }
-    // The mempool hashes new transactions before it can batch them. Asking it for the IDs of the
-    // same transactions right after submitting them gives an answer only once they are in.
+    // The mempool takes new transactions only once it has their IDs from the hasher, and a
+    // certificate request before that would certify a batch without them. Its answer to our own
+    // request for the IDs can come first (it is hashed in parallel), so we then look the
+    // transactions up until the mempool holds them all.
     TransactionIDsResponse ids =
         ask(
             node,
@@ -261,7 +288,7 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
                         SimpleMempool.DEFAULT_ID, requests, origin(tag))),
             "node " + node + "'s mempool",
             out);
-    if (ids == null) {
+    if (ids == null || !awaitHeld(node, ids.getTxIdsList(), out)) {
       return null;
     }
     NewCert nc =
@@ -284,6 +311,45 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
             + ". Certificate:");
     out.println(Base64.getEncoder().encodeToString(cert.toByteArray()));
     return cert;
+  }
+
+  /**
+   * Asks a node's mempool whether it holds the transactions with IDs {@code txIds} until it holds
+   * them all; false (reported) if it does not within the timeout.
+   */
+  private boolean awaitHeld(int node, List<ByteString> txIds, PrintStream out) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
+    while (true) {
+      TransactionsResponse r =
+          ask(
+              node,
+              tag ->
+                  EventList.of(
+                      MempoolEvents.requestTransactions(
+                          SimpleMempool.DEFAULT_ID, txIds, origin(tag))),
+              "node " + node + "'s mempool",
+              out);
+      if (r == null) {
+        return false;
+      }
+      long missing = r.getPresentList().stream().filter(p -> !p).count();
+      if (missing == 0) {
+        return true;
+      }
+      if (System.nanoTime() > deadline) {
+        out.println(
+            "node "
+                + node
+                + "'s mempool did not take "
+                + missing
+                + " of the transactions within "
+                + timeoutS
+                + " s");
+        return false;
+      }
+      // Hashing a few transactions takes microseconds; a short pause keeps this loop cheap.
+      Thread.sleep(HELD_CHECK_PAUSE_MS);
+    }
   }
 
   /**
@@ -341,16 +407,41 @@ public final class AvailabilityDemoCommand implements Callable<Integer> {
     return CryptoEvents.contextStoreOrigin(CONTROL, tag);
   }
 
+  /**
+   * Waits for the answer; gives up (null, reported) after the timeout or as soon as a node has
+   * stopped with an error, since a failed node never answers.
+   */
   @SuppressWarnings("unchecked")
   private <T> T await(CompletableFuture<Event> f, String what, PrintStream out) throws Exception {
-    try {
-      return (T) f.get(timeoutS, TimeUnit.SECONDS).payload();
-    } catch (TimeoutException e) {
-      out.println("no answer within " + timeoutS + " s waiting for " + what);
-      for (Node n : nodes) {
-        n.failure().ifPresent(t -> out.println("node " + n.id() + " failed: " + t));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
+    while (true) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        out.println("no answer within " + timeoutS + " s waiting for " + what);
+        reportFailures(out);
+        return null;
       }
-      return null;
+      try {
+        return (T) f.get(Math.min(left, FAILURE_CHECK_NS), TimeUnit.NANOSECONDS).payload();
+      } catch (TimeoutException e) {
+        if (reportFailures(out)) {
+          out.println("gave up waiting for " + what);
+          return null;
+        }
+      }
     }
+  }
+
+  /** Prints the error of every node that failed; whether there was one. */
+  private boolean reportFailures(PrintStream out) {
+    boolean any = false;
+    for (Node n : nodes) {
+      Optional<Throwable> t = n.failure();
+      if (t.isPresent()) {
+        out.println("node " + n.id() + " failed: " + t.get());
+        any = true;
+      }
+    }
+    return any;
   }
 }

@@ -58,8 +58,16 @@ import picocli.CommandLine.Option;
       "  mircat timeline --src rec/node-0 --src rec/node-1 --out run.html",
       "      a message-sequence chart of all nodes in one HTML page (see timeline --help)",
       "",
-      "Exit status: 0 events shown, 1 unreadable log, 2 bad arguments,",
-      "             3 no event matched."
+      "  mircat --src rec/node-0 --debug --modules pingpong --run",
+      "      replay node 0's events into a new pingpong module; report the first divergence",
+      "  mircat --src rec/node-0 --debug --modules bcb -e SendMessage",
+      "      replay step by step, pausing before every batch that holds a SendMessage",
+      "  mircat --src rec/node-0 --iss-event Preprepare --iss-event NewEpoch",
+      "      only these ISS events (also inside sent and received ISS messages)",
+      "",
+      "Exit status: 0 events shown (with --debug: the replay reproduced the log),",
+      "             1 unreadable log, 2 bad arguments, 3 no event matched,",
+      "             4 the replay diverged from the recording."
     })
 public final class MircatCommand implements Callable<Integer> {
 
@@ -98,6 +106,16 @@ public final class MircatCommand implements Callable<Integer> {
           "Show only events addressed to this module, or to a submodule of it (iss matches iss/0)."
               + " Repeatable.")
   List<String> destinations = new ArrayList<>();
+
+  @Option(
+      names = {"-s", "--iss-event"},
+      description =
+          "Show only ISS events of this kind (Mir's --iss-event): the payload's simple type name"
+              + " (NewEpoch, SbEvent), the case inside it (PersistPreprepare, Commit) or both"
+              + " (SbEvent:Commit); received and sent ISS messages count too (SbMessage:Prepare)."
+              + " Other events are still selected by --event; without --event only ISS events"
+              + " are shown. Repeatable.")
+  List<String> issEvents = new ArrayList<>();
 
   @Option(
       names = {"-n", "--node"},
@@ -170,22 +188,129 @@ public final class MircatCommand implements Callable<Integer> {
   /** Milliseconds between two reads of a followed log. */
   static final long FOLLOW_POLL_MS = 250;
 
+  // --- debug mode (replay) -------------------------------------------------------------------
+
+  @Option(
+      names = {"-d", "--debug"},
+      description =
+          "Replay the log of one node into a node built from the real modules (--modules), step by"
+              + " step, and report the first event where the replay differs from the recording"
+              + " (Mir's debug mode). Interactive unless --run.")
+  boolean debug;
+
+  @Option(
+      names = "--modules",
+      paramLabel = "NAME",
+      description =
+          "With --debug: the modules to replay: pingpong, bcb, the name of a ReplayModules"
+              + " service on the class path, or a ReplayModules class name.")
+  String modules;
+
+  @Option(
+      names = "--own-id",
+      paramLabel = "NODE",
+      description = "With --debug: the node whose events are replayed (default: the log's node).")
+  String ownId;
+
+  @Option(
+      names = {"-m", "--node-id"},
+      paramLabel = "NODE",
+      description =
+          "With --debug: a member of the recorded deployment, once per node, in order (default:"
+              + " the module set's fixed members, else the nodes the log mentions).")
+  List<String> membership = new ArrayList<>();
+
+  @Option(
+      names = {"-P", "--param"},
+      paramLabel = "KEY=VALUE",
+      description = "With --debug: a parameter of the module set (see --modules list).")
+  Map<String, String> params = new java.util.LinkedHashMap<>();
+
+  @Option(
+      names = "--external",
+      paramLabel = "TYPE",
+      description =
+          "With --debug: full name of an event type that enters the node from outside (injected,"
+              + " or from an active module), accepted wherever the log shows it. Repeatable.")
+  List<String> externalTypes = new ArrayList<>();
+
+  @Option(
+      names = "--run",
+      description =
+          "With --debug: do not ask, replay to the end (or the first divergence) and report.")
+  boolean runToEnd;
+
+  @Option(
+      names = "--show-node-output",
+      description =
+          "With --debug: print every replayed batch that matches the filters, with the events the"
+              + " modules produced.")
+  boolean showNodeOutput;
+
   @Override
   public Integer call() throws Exception {
-    return run(
-        System.out,
-        System.err,
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    if (debug && !runToEnd && System.console() != null) {
+      try (org.jline.terminal.Terminal terminal =
+          org.jline.terminal.TerminalBuilder.builder().system(true).dumb(true).build()) {
+        org.jline.reader.LineReader reader =
+            org.jline.reader.LineReaderBuilder.builder()
+                .terminal(terminal)
+                .appName("mircat")
+                .build();
+        return run(
+            System.out,
+            System.err,
+            in,
+            prompt -> {
+              try {
+                return reader.readLine(prompt);
+              } catch (org.jline.reader.EndOfFileException
+                  | org.jline.reader.UserInterruptException e) {
+                return null;
+              }
+            });
+      }
+    }
+    return run(System.out, System.err, in);
   }
 
   /**
    * Runs the command; returns the exit status (0 ok, 1 unreadable log, 2 bad arguments, 3 no event
-   * matched).
+   * matched, 4 the replay diverged from the recording).
    */
   int run(PrintStream out, PrintStream err, BufferedReader in) throws IOException {
+    return run(
+        out,
+        err,
+        in,
+        prompt -> {
+          out.print(prompt);
+          out.flush();
+          return in.readLine();
+        });
+  }
+
+  int run(PrintStream out, PrintStream err, BufferedReader in, DebugSession.LineSource lines)
+      throws IOException {
     if (src == null) {
       err.println("mircat: --src is required (see --help)");
       return 2;
+    }
+    if (debug) {
+      if (follow || summary || interactive) {
+        err.println("mircat: --debug cannot be combined with --follow, --summary or --interactive");
+        return 2;
+      }
+      List<Path> files;
+      try {
+        files = logFiles();
+      } catch (IllegalArgumentException | LogReadException e) {
+        err.println("mircat: " + e.getMessage());
+        return 2;
+      }
+      return new DebugSession(this, files, out, err, lines).run();
     }
     if (offset < 0 || limit < 0) {
       err.println("mircat: --offset and --limit must not be negative");
@@ -330,7 +455,7 @@ public final class MircatCommand implements Callable<Integer> {
               continue;
             }
             index++;
-            if (!matches(entry, e)) {
+            if (!matches(entry, e, reader.typeRegistry())) {
               continue;
             }
             if (matched++ < offset) {
@@ -347,11 +472,25 @@ public final class MircatCommand implements Callable<Integer> {
     }
   }
 
-  private boolean matches(RecordedEntry entry, RecordedEvent e) {
+  /**
+   * Whether an event passes the filters (--node, --event, --iss-event, --event-dest).
+   *
+   * @param types the log's types, to look inside ISS messages
+   */
+  boolean matches(RecordedEntry entry, RecordedEvent e, com.google.protobuf.TypeRegistry types) {
     if (!nodes.isEmpty() && !nodes.contains(entry.nodeId().value())) {
       return false;
     }
-    if (!events.isEmpty() && events.stream().noneMatch(t -> typeMatches(t, e.typeName()))) {
+    if (!issEvents.isEmpty()) {
+      java.util.Optional<String> iss = IssEventNames.of(e.payload(), types);
+      if (iss.isPresent()) {
+        if (issEvents.stream().noneMatch(f -> IssEventNames.matches(f, iss.get()))) {
+          return false;
+        }
+      } else if (events.isEmpty() || events.stream().noneMatch(t -> typeMatches(t, e.typeName()))) {
+        return false;
+      }
+    } else if (!events.isEmpty() && events.stream().noneMatch(t -> typeMatches(t, e.typeName()))) {
       return false;
     }
     if (!destinations.isEmpty()) {

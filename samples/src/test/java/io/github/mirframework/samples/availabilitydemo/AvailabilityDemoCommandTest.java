@@ -12,9 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-@org.junit.jupiter.api.Disabled(
-    "Broken by this session's merge of the availability changes (retries, epochs, per-sender limits):"
-        + " the demo gets no certificate within 30 s. Open bug, see the closing note; re-enable with the fix.")
 class AvailabilityDemoCommandTest {
 
   private static String run(TransportChoice transport, String input, int expectedRc)
@@ -62,6 +59,35 @@ class AvailabilityDemoCommandTest {
     assertThat(forged)
         .containsAnyOf("rejects the certificate", "not a certificate")
         .doesNotContain("transactions:");
+  }
+
+  @Test
+  void consecutiveBatchesEachHoldOnlyTheirOwnTransactions() throws Exception {
+    String out =
+        run(
+            TransportChoice.INPROCESS,
+            "batch 0\na\nb\nsend!\nread last 1\nbatch 0\nc\nsend!\nread last 2\nexit\n",
+            0);
+    assertThat(out)
+        .contains("node 1 read 2 transactions:\n  a\n  b\n")
+        .contains("node 2 read 1 transactions:\n  c\n");
+  }
+
+  @Test
+  void aBatchLargerThanTheMempoolsLimitIsRefusedWithAMessage() throws Exception {
+    StringBuilder in = new StringBuilder("batch\n");
+    for (int i = 0; i <= AvailabilityDemoCommand.MAX_TXS_IN_BATCH; i++) {
+      in.append("tx").append(i).append('\n');
+    }
+    in.append("send!\nread last\nexit\n");
+    String out = run(TransportChoice.INPROCESS, in.toString(), 0);
+    assertThat(out)
+        .contains(
+            "a batch holds at most "
+                + AvailabilityDemoCommand.MAX_TXS_IN_BATCH
+                + " transactions (the mempool's limit); you typed "
+                + (AvailabilityDemoCommand.MAX_TXS_IN_BATCH + 1))
+        .contains("no batch created yet");
   }
 
   @Test
