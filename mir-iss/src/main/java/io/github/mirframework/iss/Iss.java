@@ -578,6 +578,10 @@ public final class Iss implements PassiveModule {
   private StableCheckpoint lastStableCheckpoint;
   private final ContextStore<CertRequest> certRequests = new ContextStore<>();
   private long rejected;
+  // The availability instances this node has created, by epoch, with their membership; pruned
+  // with the factory. An instance is created once: a state transfer to an epoch whose instance
+  // exists keeps it (replacing it would hand the old instance's pending requests to a new one).
+  private final TreeMap<Long, Membership> availabilityInstances = new TreeMap<>();
 
   // Crash recovery: whether Init has been applied (WAL entries come before it), the newest stable
   // checkpoint replayed from the WAL, and the replayed orderer entries by epoch and instance, kept
@@ -974,6 +978,7 @@ public final class Iss implements PassiveModule {
     dsl.emit(Events.timerGarbageCollect(config.timer(), ri));
     dsl.emit(FactoryEvents.garbageCollect(config.checkpoint(), ri));
     dsl.emit(FactoryEvents.garbageCollect(config.availability(), ri));
+    availabilityInstances.headMap(pruneIndex).clear();
     epochs.headMap(pruneIndex).clear();
     // Start (or replace) pushing the checkpoint to nodes that lag behind.
     dsl.emit(
@@ -1263,7 +1268,29 @@ public final class Iss implements PassiveModule {
     initAvailabilityModule(epoch.nr.value() + params.configOffset(), nextNewMembership);
   }
 
+  /**
+   * Creates the availability instance of epoch {@code epochNr}, unless it exists. It exists when a
+   * state transfer lands on an epoch that this node's pipeline already reached: the node created
+   * the instance when that epoch's membership was decided, and may be serving other members'
+   * requests with it; replacing it would deliver the answers of its pending requests (mempool,
+   * batch DB, crypto) and its timer events to a new instance that never made them.
+   */
   private void initAvailabilityModule(long epochNr, Membership m) {
+    Membership existing = availabilityInstances.get(epochNr);
+    if (existing != null) {
+      if (existing.equals(m)) {
+        LOG.debug("{}: keeping the availability instance of epoch {}", self, epochNr);
+        return;
+      }
+      // Impossible while at most f nodes are faulty: the membership of an epoch is decided by the
+      // ordered log, and the checkpoint is certified. Follow the certified checkpoint.
+      LOG.error(
+          "{}: the membership of epoch {} in the installed checkpoint differs from the one this"
+              + " node decided; replacing the epoch's availability instance",
+          self,
+          epochNr);
+    }
+    availabilityInstances.put(epochNr, m);
     dsl.emit(
         FactoryEvents.newModule(
             config.availability(),

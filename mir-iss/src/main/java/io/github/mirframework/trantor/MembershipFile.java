@@ -392,4 +392,12 @@ public final class MembershipFile {
   public Path defaultPrivateKeyFile(NodeId id) {
     return file.toAbsolutePath().getParent().resolve("node-" + id.value() + ".key");
   }
+
+  /**
+   * The conventional clients file of this system: {@link ClientsFile#DEFAULT_FILE_NAME} next to the
+   * membership file (where {@code keygen} writes it).
+   */
+  public Path defaultClientsFile() {
+    return file.toAbsolutePath().getParent().resolve(ClientsFile.DEFAULT_FILE_NAME);
+  }
 }

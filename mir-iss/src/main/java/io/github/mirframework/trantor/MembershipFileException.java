@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * A membership file is malformed: the message names the file, the line (1-based; 0 for the file as
- * a whole) and the field that is wrong. Immutable.
+ * A membership file (or a {@link ClientsFile}) is malformed: the message names the file, the line
+ * (1-based; 0 for the file as a whole) and the field that is wrong. Immutable.
  */
 public final class MembershipFileException extends IOException {
   private static final long serialVersionUID = 1L;
@@ -18,7 +18,7 @@ public final class MembershipFileException extends IOException {
   private final String field;
 
   /**
-   * @param file the membership file
+   * @param file the membership or clients file
    * @param line the 1-based line number, or 0 if the problem concerns the whole file
    * @param field the field that is wrong (e.g. {@code "transport address"}), or {@code null}
    * @param problem what is wrong
@@ -30,7 +30,7 @@ public final class MembershipFileException extends IOException {
     this.field = field;
   }
 
-  /** The membership file. */
+  /** The membership or clients file. */
   public Path file() {
     return file;
   }

@@ -318,9 +318,10 @@ public final class TrantorSystem implements AutoCloseable {
     }
 
     /**
-     * The clients the request receiver accepts: each request must be signed with its client's
-     * registered key. A request receiver needs this or {@link
-     * #insecureUnauthenticatedClientsForTesting()}.
+     * The clients the system accepts: each request must be signed with its client's registered key.
+     * The request receiver refuses other requests, and the batch fetcher leaves out ordered ones
+     * that fail the check (all replicas must use the same registry). A request receiver needs this
+     * or {@link #insecureUnauthenticatedClientsForTesting()}.
      */
     public Builder clients(io.github.mirframework.client.ClientRegistry registry) {
       this.clientRegistry = Objects.requireNonNull(registry, "registry");
@@ -458,7 +459,10 @@ public final class TrantorSystem implements AutoCloseable {
       FileWal fileWal = null;
       Recorder recorder = null;
       try {
-        Map<ModuleId, Module> m = Trantor.modules(self, net, start, crypto, app, params);
+        // With a client registry, the batch fetcher checks every ordered request too (ADR 0005).
+        Map<ModuleId, Module> m =
+            Trantor.modules(
+                self, net, start, crypto, app, params, new Trantor.Clients(clientRegistry, null));
         // The timer must decode every event it delays, e.g. the mangler's messages.
         m.put(TIMER, new TimerModule(new EventCodec(payloadRegistry())));
         if (walDirectory != null) {

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 /**
@@ -42,6 +43,7 @@ final class FaultRun {
     final List<String> applied = new ArrayList<>();
     final Set<String> seen = new HashSet<>();
     final List<String> problems = new ArrayList<>();
+    int restores;
 
     @Override
     public void applyTxs(List<Request> txs) {
@@ -61,6 +63,7 @@ final class FaultRun {
 
     @Override
     public void restoreState(StableCheckpoint checkpoint) {
+      restores++;
       String s = checkpoint.getSnapshot().getAppData().toStringUtf8();
       applied.clear();
       seen.clear();
@@ -84,6 +87,20 @@ final class FaultRun {
   private List<Request> requests = List.of();
 
   FaultRun(long seed, NetworkModel network, NodeId victim) {
+    this(seed, network, victim, (id, modules) -> {}, Duration.ofNanos(1000));
+  }
+
+  /**
+   * As {@link #FaultRun(long, NetworkModel, NodeId)}; {@code customize} may replace or wrap modules
+   * of each incarnation of each node before it starts, and a module takes up to {@code
+   * maxProcessing} of virtual time per batch (the simulation's default is 1 µs).
+   */
+  FaultRun(
+      long seed,
+      NetworkModel network,
+      NodeId victim,
+      BiConsumer<NodeId, Map<ModuleId, Module>> customize,
+      Duration maxProcessing) {
     this.victim = victim;
     votes.persistedBeforeSent(victim, counter);
     StableCheckpoint genesis =
@@ -92,6 +109,7 @@ final class FaultRun {
         Simulation.builder(seed)
             .nodes(NODES)
             .network(network)
+            .processingDelay(Duration.ZERO, maxProcessing)
             .factory(
                 (id, env) -> {
                   ListApp app = new ListApp();
@@ -114,6 +132,7 @@ final class FaultRun {
                   } else {
                     m.put(ModuleId.of("wal"), env.wal());
                   }
+                  customize.accept(id, m);
                   return m;
                 })
             .build();
@@ -137,6 +156,19 @@ final class FaultRun {
   void submit(List<Request> reqs) {
     requests = List.copyOf(reqs);
     resubmit();
+  }
+
+  /**
+   * Adds {@code reqs} to the requests of a run started with {@link #submit} and submits them to
+   * every running node now (later resubmissions include them).
+   */
+  void submitMore(List<Request> reqs) {
+    List<Request> all = new ArrayList<>(requests);
+    all.addAll(reqs);
+    requests = List.copyOf(all);
+    for (NodeId id : sim.upNodes()) {
+      sim.inject(id, EventList.of(ClientEvents.newRequests(SimpleMempool.DEFAULT_ID, reqs)));
+    }
   }
 
   private void resubmit() {

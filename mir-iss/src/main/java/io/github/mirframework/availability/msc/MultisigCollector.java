@@ -554,6 +554,8 @@ public final class MultisigCollector implements PassiveModule {
         + pendingFetches()
         + ", dropped="
         + droppedMessages()
+        + ", contexts="
+        + dsl.storedContexts()
         + "]";
   }
 }

@@ -5,6 +5,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.github.mirframework.checkpoint.StableCheckpoints;
 import io.github.mirframework.checkpoint.pb.StableCheckpoint;
 import io.github.mirframework.client.ClientEvents;
+import io.github.mirframework.client.ClientRegistry;
+import io.github.mirframework.client.ClientSigner;
 import io.github.mirframework.client.MirClient;
 import io.github.mirframework.client.pb.Request;
 import io.github.mirframework.crypto.Crypto;
@@ -20,6 +22,8 @@ import io.github.mirframework.net.grpc.GrpcTransport;
 import io.github.mirframework.net.grpc.NodeIdentity;
 import io.github.mirframework.net.grpc.Security;
 import io.github.mirframework.samples.chatdemo.pb.ChatState;
+import io.github.mirframework.samples.keygen.KeygenCommand;
+import io.github.mirframework.trantor.ClientsFile;
 import io.github.mirframework.trantor.MembershipFile;
 import io.github.mirframework.trantor.Trantor;
 import io.github.mirframework.types.ClientId;
@@ -29,9 +33,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.InvalidKeyException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -210,7 +219,23 @@ public final class ChatCommand implements Callable<Integer> {
       List<ChatReplica> replicas,
       Map<NodeId, NodeAddress> clientAddresses,
       Map<NodeId, ByteString> keys,
+      ChatClient client,
       String description) {}
+
+  /**
+   * Who this process chats as.
+   *
+   * @param signer the client's ID and signing key
+   * @param registry the clients every replica accepts (this one among them)
+   * @param firstReqNo the number of this run's first request
+   * @param reqNoFile where the next request number is kept across runs, or null (a fresh client)
+   */
+  private record ChatClient(
+      ClientSigner signer, ClientRegistry registry, long firstReqNo, Path reqNoFile) {
+    ClientId id() {
+      return signer.client();
+    }
+  }
 
   private int run(LineSource in, Consumer<String> out, List<AutoCloseable> owned) throws Exception {
     String problem = checkOptions();
@@ -218,19 +243,14 @@ public final class ChatCommand implements Callable<Integer> {
       out.accept("chat: " + problem);
       return 2;
     }
-    String clientName =
-        (id == null ? "user" : id)
-            + "-"
-            + HexFormat.of().toHexDigits((short) new SecureRandom().nextInt());
-    ClientId clientId = ClientId.of(clientName);
-    // Requests of our client applied per local replica, to know when the input is "drained".
+    // This run's requests applied per local replica, to know when the input is "drained".
     Map<NodeId, Set<Long>> applied = new ConcurrentHashMap<>();
     Setup setup;
     try {
       setup =
           membershipFile == null
-              ? generatedSetup(out, clientId, applied, owned)
-              : fileSetup(out, clientId, applied, owned);
+              ? generatedSetup(out, applied, owned)
+              : fileSetup(out, applied, owned);
     } catch (ChatException e) {
       out.accept("chat: " + e.getMessage());
       synchronized (owned) {
@@ -242,18 +262,20 @@ public final class ChatCommand implements Callable<Integer> {
       for (ChatReplica r : setup.replicas()) {
         r.start();
       }
+      ChatClient me = setup.client();
       MirClient client =
-          MirClient.builder(clientId)
+          MirClient.builder(me.id())
               .nodes(setup.clientAddresses())
               .tls(setup.keys())
-              .insecureUnsignedRequestsForTesting()
+              .signer(me.signer())
+              .firstRequestNumber(me.firstReqNo())
               .build();
       synchronized (owned) {
         owned.add(client);
       }
       client.start();
-      banner(out, setup, clientId);
-      Resubmitter resubmitter = new Resubmitter(clientId, setup.replicas(), applied);
+      banner(out, setup);
+      Resubmitter resubmitter = new Resubmitter(me.signer(), setup.replicas(), applied);
       synchronized (owned) {
         owned.add(resubmitter);
       }
@@ -266,6 +288,16 @@ public final class ChatCommand implements Callable<Integer> {
         if (data.size() > MAX_LINE_BYTES) {
           out.accept("(not sent: longer than " + MAX_LINE_BYTES + " bytes)");
           continue;
+        }
+        if (me.reqNoFile() != null) {
+          // Written before the request leaves, so that a crash cannot make the next run reuse
+          // its number (a reused number is a duplicate, and its line would be dropped).
+          try {
+            writeRequestNumber(me.reqNoFile(), client.nextRequestNumber() + 1);
+          } catch (IOException e) {
+            out.accept("chat: cannot record the request number: " + e.getMessage());
+            return 1;
+          }
         }
         long reqNo = client.submit(data);
         resubmitter.submitted(reqNo, data);
@@ -319,12 +351,13 @@ public final class ChatCommand implements Callable<Integer> {
     return Trantor.Params.defaults(m).adjustSpeed(Duration.ofMillis(proposeMs));
   }
 
-  private Consumer<Request> tracker(
-      NodeId replica, ClientId clientId, Map<NodeId, Set<Long>> applied) {
+  /** Records the requests of this run of {@code me} that {@code replica} applies. */
+  private static Consumer<Request> tracker(
+      NodeId replica, ChatClient me, Map<NodeId, Set<Long>> applied) {
     Set<Long> mine = ConcurrentHashMap.newKeySet();
     applied.put(replica, mine);
     return r -> {
-      if (r.getClientId().equals(clientId.value())) {
+      if (r.getClientId().equals(me.id().value()) && r.getReqNo() >= me.firstReqNo()) {
         mine.add(r.getReqNo());
       }
     };
@@ -334,15 +367,23 @@ public final class ChatCommand implements Callable<Integer> {
     return checkpointDir == null ? null : checkpointDir.resolve(replica.value());
   }
 
-  /** No options: n replicas with fresh keys on free ports of 127.0.0.1. */
+  /**
+   * No options: n replicas with fresh keys on free ports of 127.0.0.1, and a client with a fresh
+   * key (a new client ID each run) that all of them accept.
+   */
   private Setup generatedSetup(
-      Consumer<String> out,
-      ClientId clientId,
-      Map<NodeId, Set<Long>> applied,
-      List<AutoCloseable> owned)
+      Consumer<String> out, Map<NodeId, Set<Long>> applied, List<AutoCloseable> owned)
       throws Exception {
     List<NodeId> ids = NodeId.range(nodes);
     SecureRandom random = new SecureRandom();
+    ClientId clientId = ClientId.of("user-" + HexFormat.of().toHexDigits((short) random.nextInt()));
+    EncodedKeyPair clientKeys = EcdsaCrypto.generateKeyPair(random);
+    ChatClient me =
+        new ChatClient(
+            ClientSigner.of(clientId, clientKeys),
+            ClientRegistry.of(Map.of(clientId, clientKeys.publicKey())),
+            0,
+            null);
     Map<NodeId, EncodedKeyPair> keyPairs = new LinkedHashMap<>();
     Map<NodeId, ByteString> keys = new LinkedHashMap<>();
     for (NodeId n : ids) {
@@ -379,11 +420,12 @@ public final class ChatCommand implements Callable<Integer> {
           ChatReplica.create(
               n,
               params,
+              me.registry(),
               keys,
               null,
               checkpointDirOf(n),
               out,
-              tracker(n, clientId, applied),
+              tracker(n, me, applied),
               b ->
                   b.crypto(crypto)
                       .transport(transports.get(n))
@@ -405,6 +447,7 @@ public final class ChatCommand implements Callable<Integer> {
         replicas,
         clients,
         keys,
+        me,
         nodes
             + " replicas in this process ("
             + String.join(" ", NodeId.strings(ids))
@@ -413,12 +456,12 @@ public final class ChatCommand implements Callable<Integer> {
             + "), with ECDSA P-256 keys generated for this run");
   }
 
-  /** --membership: the file's initial replicas, or only --id. */
+  /**
+   * --membership: the file's initial replicas, or only --id, accepting the clients of the clients
+   * file next to it; this process chats as the client of the first of its replicas.
+   */
   private Setup fileSetup(
-      Consumer<String> out,
-      ClientId clientId,
-      Map<NodeId, Set<Long>> applied,
-      List<AutoCloseable> owned)
+      Consumer<String> out, Map<NodeId, Set<Long>> applied, List<AutoCloseable> owned)
       throws Exception {
     MembershipFile mf;
     try {
@@ -442,6 +485,7 @@ public final class ChatCommand implements Callable<Integer> {
       }
       mine.add(self);
     }
+    ChatClient me = fileClient(mf, mine.get(0));
     Trantor.Params params = params(mf.initialMembership());
     StableCheckpoint start = null;
     if (checkpointFile != null) {
@@ -460,11 +504,12 @@ public final class ChatCommand implements Callable<Integer> {
             ChatReplica.create(
                 n,
                 params,
+                me.registry(),
                 mf.publicKeys(),
                 start,
                 checkpointDirOf(n),
                 out,
-                tracker(n, clientId, applied),
+                tracker(n, me, applied),
                 b -> b.membershipFile(mf, key));
       } catch (IOException e) {
         throw new ChatException(e.getMessage());
@@ -497,15 +542,104 @@ public final class ChatCommand implements Callable<Integer> {
                 + (start == null ? "" : ", from checkpoint " + checkpointFile)
                 + ")";
     return new Setup(
-        replicas, clients, mf.publicKeys(), what + ", gRPC with mutual TLS and ECDSA P-256 keys");
+        replicas,
+        clients,
+        mf.publicKeys(),
+        me,
+        what + ", gRPC with mutual TLS and ECDSA P-256 keys");
   }
 
-  private static void banner(Consumer<String> out, Setup setup, ClientId clientId) {
+  /**
+   * The client of node {@code node}'s terminal ({@link KeygenCommand#clientOf}), with its key from
+   * the clients file next to the membership file and its next request number from the file next to
+   * its key.
+   */
+  private static ChatClient fileClient(MembershipFile mf, NodeId node) throws ChatException {
+    Path clientsFile = mf.defaultClientsFile();
+    ClientsFile cf;
+    try {
+      cf = ClientsFile.load(clientsFile);
+    } catch (IOException e) {
+      throw new ChatException(
+          "cannot load the clients: "
+              + e.getMessage()
+              + " (keygen writes the clients file next to the membership file)");
+    }
+    ClientId clientId = KeygenCommand.clientOf(node);
+    if (cf.entry(clientId).isEmpty()) {
+      throw new ChatException(
+          cf.file()
+              + " has no client "
+              + clientId
+              + ", the client of node "
+              + node
+              + "'s terminal");
+    }
+    Path keyFile = cf.defaultPrivateKeyFile(clientId);
+    try {
+      ClientSigner signer = ClientSigner.of(clientId, cf.keyPair(clientId, keyFile));
+      Path reqNoFile = KeygenCommand.requestNumberFile(keyFile);
+      return new ChatClient(signer, cf.registry(), readRequestNumber(reqNoFile), reqNoFile);
+    } catch (IOException | InvalidKeyException e) {
+      throw new ChatException("client " + clientId + ": " + e.getMessage());
+    }
+  }
+
+  /** The largest request number file accepted, in bytes. */
+  private static final int MAX_REQNO_FILE_BYTES = 64;
+
+  /**
+   * The next request number recorded in {@code file}, or 0 if there is none yet.
+   *
+   * @throws ChatException naming the file if it is not one number in 0..2^63-1
+   */
+  static long readRequestNumber(Path file) throws ChatException {
+    String text;
+    try {
+      if (!Files.exists(file)) {
+        return 0;
+      }
+      if (Files.size(file) > MAX_REQNO_FILE_BYTES) {
+        throw new ChatException(file + ": not a request number (too large)");
+      }
+      text = Files.readString(file, StandardCharsets.US_ASCII).strip();
+    } catch (IOException e) {
+      throw new ChatException("cannot read " + file + ": " + e);
+    }
+    try {
+      long n = Long.parseLong(text);
+      if (n < 0) {
+        throw new NumberFormatException("negative");
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new ChatException(
+          file + ": not a request number: '" + text + "' (delete it only with the client's keys)");
+    }
+  }
+
+  /** Records {@code next} in {@code file}, durably and atomically (never half a number). */
+  static void writeRequestNumber(Path file, long next) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (FileChannel ch =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
+      ch.write(ByteBuffer.wrap((next + "\n").getBytes(StandardCharsets.US_ASCII)));
+      ch.force(true);
+    }
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static void banner(Consumer<String> out, Setup setup) {
     out.accept("Mir-Java chat-demo: Trantor (ISS with PBFT) running " + setup.description() + ".");
     out.accept(
         "Type a message and press Enter: it goes to every replica as a request of client "
-            + clientId
-            + "; each replica prints the chat history as it orders it, prefixed with its ID.");
+            + setup.client().id()
+            + ", signed with its key (replicas accept registered clients only); each replica"
+            + " prints the chat history as it orders it, prefixed with its ID.");
     out.accept(
         "'Config: add-node <id> <host:port>' / 'Config: remove-node <id>' change the membership."
             + " Quit with Ctrl-D or Ctrl-C.");
@@ -520,14 +654,14 @@ public final class ChatCommand implements Callable<Integer> {
    * copies are ordered. One daemon thread, ended by {@link #close()}.
    */
   private final class Resubmitter implements AutoCloseable {
-    private final ClientId clientId;
+    private final ClientSigner signer;
     private final List<ChatReplica> replicas;
     private final Map<NodeId, Set<Long>> applied;
     private final Map<Long, ByteString> pending = new ConcurrentHashMap<>();
     private final java.util.concurrent.ScheduledExecutorService timer;
 
-    Resubmitter(ClientId clientId, List<ChatReplica> replicas, Map<NodeId, Set<Long>> applied) {
-      this.clientId = clientId;
+    Resubmitter(ClientSigner signer, List<ChatReplica> replicas, Map<NodeId, Set<Long>> applied) {
+      this.signer = signer;
       this.replicas = replicas;
       this.applied = applied;
       this.timer =
@@ -552,12 +686,7 @@ public final class ChatCommand implements Callable<Integer> {
         if (applied.values().stream().anyMatch(set -> set.contains(reqNo))) {
           pending.remove(reqNo);
         } else {
-          again.add(
-              Request.newBuilder()
-                  .setClientId(clientId.value())
-                  .setReqNo(reqNo)
-                  .setData(e.getValue())
-                  .build());
+          again.add(signer.sign(reqNo, e.getValue()));
         }
       }
       if (again.isEmpty()) {

@@ -2,6 +2,7 @@ package io.github.mirframework.samples.chatdemo;
 
 import com.google.protobuf.ByteString;
 import io.github.mirframework.checkpoint.pb.StableCheckpoint;
+import io.github.mirframework.client.ClientRegistry;
 import io.github.mirframework.client.pb.Request;
 import io.github.mirframework.trantor.Trantor;
 import io.github.mirframework.trantor.TrantorSystem;
@@ -25,6 +26,8 @@ final class ChatReplica implements AutoCloseable {
    * Builds (does not start) a replica.
    *
    * @param wiring sets crypto, transport and request receiver on the builder
+   * @param clients the chat clients whose signed requests the replica accepts (the same at every
+   *     replica)
    * @param knownKeys the public keys of every node that may ever be a member
    * @param start the checkpoint to start from, or null for genesis
    * @param checkpointDir where to write stable checkpoints, or null
@@ -34,6 +37,7 @@ final class ChatReplica implements AutoCloseable {
   static ChatReplica create(
       NodeId id,
       Trantor.Params params,
+      ClientRegistry clients,
       Map<NodeId, ByteString> knownKeys,
       StableCheckpoint start,
       Path checkpointDir,
@@ -50,9 +54,9 @@ final class ChatReplica implements AutoCloseable {
             line -> printer.accept(prefix + line),
             checkpointDir,
             onApplied);
-    // The demo's chat clients are not registered with keys yet: unsigned requests are accepted.
-    TrantorSystem.Builder b =
-        TrantorSystem.builder(id, app, params).insecureUnauthenticatedClientsForTesting();
+    // Only signed requests of registered clients: refused at the request receiver, and left out
+    // after ordering if a faulty replica proposes one anyway.
+    TrantorSystem.Builder b = TrantorSystem.builder(id, app, params).clients(clients);
     wiring.wire(b);
     if (start != null) {
       b.startingCheckpoint(start);

@@ -1,10 +1,13 @@
 package io.github.mirframework.samples.keygen;
 
 import io.github.mirframework.net.NodeAddress;
+import io.github.mirframework.trantor.ClientsFile;
 import io.github.mirframework.trantor.MembershipFile;
+import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.NodeId;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -16,7 +19,8 @@ import picocli.CommandLine.Option;
 /**
  * Generates the keys, certificates and membership file of a Trantor system (e.g. the chat-demo run
  * one replica per terminal): node {@code i} gets transport port {@code base-port + i} and client
- * port {@code base-port + 1000 + i}.
+ * port {@code base-port + 1000 + i}. It also generates one client per node ({@link #clientOf}, the
+ * client of that node's terminal), with its key pair and a clients file that registers them all.
  */
 @Command(
     name = "keygen",
@@ -24,7 +28,9 @@ import picocli.CommandLine.Option;
     description = {
       "Generates an ECDSA P-256 key pair and a node certificate per node, and a membership file.",
       "Writes DIR/node-<id>.key (private, PKCS#8 PEM), DIR/node-<id>.crt and DIR/membership"
-          + " (format: docs/trantor-system.md)."
+          + " (format: docs/trantor-system.md).",
+      "Also one client per node, client-<id>: DIR/client-<id>.key (private), DIR/client-<id>.pub"
+          + " and DIR/clients, the clients every replica accepts."
     })
 public final class KeygenCommand implements Callable<Integer> {
 
@@ -59,6 +65,21 @@ public final class KeygenCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}).")
   int basePort;
 
+  /** The client keygen generates for node {@code node}: {@code client-<node ID>}. */
+  public static ClientId clientOf(NodeId node) {
+    return ClientId.of("client-" + node.value());
+  }
+
+  /**
+   * The file where a chat client keeps the next request number to use, next to its private key
+   * {@code keyFile}: {@code <key file name without .key>.reqno}.
+   */
+  public static Path requestNumberFile(Path keyFile) {
+    String name = keyFile.getFileName().toString();
+    String base = name.endsWith(".key") ? name.substring(0, name.length() - 4) : name;
+    return keyFile.resolveSibling(base + ".reqno");
+  }
+
   @Override
   public Integer call() throws IOException {
     return run(System.out);
@@ -88,8 +109,21 @@ public final class KeygenCommand implements Callable<Integer> {
       stdout.println("keygen: " + e.getMessage());
       return 2;
     }
-    MembershipFile mf = MembershipFile.generate(out, specs, new SecureRandom());
+    SecureRandom random = new SecureRandom();
+    MembershipFile mf = MembershipFile.generate(out, specs, random);
+    List<ClientId> clients = specs.stream().map(s -> clientOf(s.id())).toList();
+    ClientsFile cf = ClientsFile.generate(out, clients, random);
+    for (ClientId c : clients) {
+      // New keys make new clients: their request numbers start again from 0.
+      Files.deleteIfExists(requestNumberFile(cf.defaultPrivateKeyFile(c)));
+    }
     stdout.println("Wrote keys and certificates of " + total + " nodes and " + mf.file() + ".");
+    stdout.println(
+        "Wrote keys of "
+            + clients.size()
+            + " clients (client-<node ID>, one per node's terminal) and "
+            + cf.file()
+            + ".");
     stdout.println("Run one replica per terminal:");
     for (MembershipFile.Entry e : mf.entries()) {
       if (!e.spare()) {

@@ -6,6 +6,8 @@ import static io.github.mirframework.samples.chatdemo.ChatIo.showed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.mirframework.net.NodeAddress;
+import io.github.mirframework.samples.keygen.KeygenCommand;
+import io.github.mirframework.trantor.ClientsFile;
 import io.github.mirframework.trantor.MembershipFile;
 import io.github.mirframework.types.NodeId;
 import java.io.ByteArrayInputStream;
@@ -114,7 +116,10 @@ class ChatCommandTest {
     }
   }
 
-  /** Keys and a membership file of {@code n} nodes plus {@code spare}, on ports free just now. */
+  /**
+   * Keys and a membership file of {@code n} nodes plus {@code spare}, on ports free just now, and
+   * the clients file with one client per node (as keygen writes them).
+   */
   static MembershipFile keygen(Path dir, int n, int spare) throws IOException {
     List<Integer> ports = freePorts(2 * (n + spare));
     List<MembershipFile.NodeSpec> specs = new ArrayList<>();
@@ -126,7 +131,10 @@ class ChatCommandTest {
               NodeAddress.loopback(ports.get(2 * i + 1)),
               i >= n));
     }
-    return MembershipFile.generate(dir, specs, new SecureRandom());
+    MembershipFile mf = MembershipFile.generate(dir, specs, new SecureRandom());
+    ClientsFile.generate(
+        dir, specs.stream().map(s -> KeygenCommand.clientOf(s.id())).toList(), new SecureRandom());
+    return mf;
   }
 
   @Test
@@ -206,10 +214,36 @@ class ChatCommandTest {
   }
 
   @Test
+  void theNextRequestNumberIsRecordedAndReadBack() throws Exception {
+    Path f = dir.resolve("c.reqno");
+    assertThat(ChatCommand.readRequestNumber(f)).isZero();
+    ChatCommand.writeRequestNumber(f, 42);
+    assertThat(ChatCommand.readRequestNumber(f)).isEqualTo(42);
+    ChatCommand.writeRequestNumber(f, 43);
+    assertThat(ChatCommand.readRequestNumber(f)).isEqualTo(43);
+    Files.writeString(f, "-1");
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowable(() -> ChatCommand.readRequestNumber(f)))
+        .hasMessageContaining("not a request number: '-1'");
+  }
+
+  @Test
   void badOptionsAndFilesAreReportedClearly() throws Exception {
     MembershipFile mf = keygen(dir, 1, 0);
     Path garbage = Files.write(dir.resolve("garbage"), new byte[] {1, 2, 3, 4, 5});
     Path bad = Files.writeString(dir.resolve("bad-membership"), "0 127.0.0.1:1 127.0.0.1\n");
+    // A membership file without the clients file keygen writes next to it.
+    Path noClients = dir.resolve("no-clients");
+    MembershipFile bare =
+        MembershipFile.generate(
+            noClients,
+            List.of(
+                new MembershipFile.NodeSpec(
+                    NodeId.of(0), NodeAddress.loopback(1), NodeAddress.loopback(2), false)),
+            new SecureRandom());
+    MembershipFile other = keygen(dir.resolve("other"), 1, 0);
+    Path badReqNo = dir.resolve("other").resolve("client-0.reqno").toAbsolutePath();
+    Files.writeString(badReqNo, "seventeen\n");
     record Case(String expected, String... args) {}
     List<Case> cases =
         List.of(
@@ -217,6 +251,16 @@ class ChatCommandTest {
             new Case("--nodes must be in 1..16", "--nodes", "0"),
             new Case(bad + ":1: expected 4 or 5 fields", "--membership", bad.toString()),
             new Case("has no node 7", "--membership", mf.file().toString(), "--id", "7"),
+            new Case(
+                "cannot load the clients: " + noClients.toAbsolutePath().resolve("clients"),
+                "--membership",
+                bare.file().toString()),
+            new Case(
+                badReqNo + ": not a request number: 'seventeen'",
+                "--membership",
+                other.file().toString(),
+                "--id",
+                "0"),
             new Case(
                 garbage + ": not a",
                 "--membership",

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Mir's way: 4 replicas in 4 processes ({@code chat --membership FILE --id N}), keys from keygen;
- * one is killed, the others go on chatting, and the restarted one prints the whole history.
+ * one is killed, the others go on chatting, and the restarted one prints the whole history and
+ * chats on as the same registered client.
  */
 @Timeout(400)
 class ChatProcessesTest {
@@ -109,8 +110,10 @@ class ChatProcessesTest {
       }
       p0.type("one");
       p0.type("two");
+      procs.get(3).type("from 3");
       for (int i = 0; i < 4; i++) {
         procs.get(i).out.await("'two' at " + i, WAIT, showed("" + i, ": two"));
+        procs.get(i).out.await("'from 3' at " + i, WAIT, showed("" + i, ": from 3"));
       }
       // Kill replica 3 (SIGTERM: its shutdown hook stops it) and go on without it.
       Proc p3 = procs.get(3);
@@ -132,11 +135,17 @@ class ChatProcessesTest {
       for (int i = 0; i < 3; i++) {
         procs.get(i).out.await("'five' at " + i, WAIT, showed("" + i, ": five"));
       }
+      // The restarted process chats as the same client (client-3) and goes on with its request
+      // numbers: a number of the first run again would be a duplicate, and the line lost.
+      again.type("from 3 again");
+      for (int i = 0; i < 4; i++) {
+        procs.get(i).out.await("'from 3 again' at " + i, WAIT, showed("" + i, ": from 3 again"));
+      }
       for (Proc p : procs) {
         assertThat(p.finish()).as("output:\n%s", p.out.lines()).isZero();
       }
       List<String> reference = histories(p0.out.lines()).get("0");
-      assertThat(reference).hasSize(5);
+      assertThat(reference).hasSize(7);
       for (int i = 0; i < 4; i++) {
         assertThat(histories(procs.get(i).out.lines()).get("" + i))
             .as("history of replica %s", i)
