@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.mirframework.client.RequestReceiver;
 import io.github.mirframework.net.NodeAddress;
 import io.github.mirframework.net.grpc.GrpcTransport;
+import io.github.mirframework.net.grpc.NodeIdentity;
 import io.github.mirframework.types.NodeId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,6 +49,8 @@ import org.junit.jupiter.api.Timeout;
  * <ul>
  *   <li>{@code mir.flood.rate}: requests per second of the correct clients (200)
  *   <li>{@code mir.flood.connections}: idle TCP connections (10,000)
+ *   <li>{@code mir.flood.handshakes}: TLS handshakes, half stalled, half with a bad certificate
+ *       (2,000)
  *   <li>{@code mir.flood.baselineSeconds}: the measurement without flood (4)
  *   <li>{@code mir.flood.maxSeconds}: the longest a flood may run (40)
  * </ul>
@@ -59,6 +62,7 @@ class TrantorFloodTest {
   static final NodeId BYZANTINE = NodeId.of("3");
   static final double RATE = Double.parseDouble(System.getProperty("mir.flood.rate", "200"));
   static final int CONNECTIONS = Integer.getInteger("mir.flood.connections", 10_000);
+  static final int HANDSHAKES = Integer.getInteger("mir.flood.handshakes", 2_000);
   static final Duration BASELINE =
       Duration.ofSeconds(Integer.getInteger("mir.flood.baselineSeconds", 4));
   static final Duration MAX_FLOOD =
@@ -131,6 +135,28 @@ class TrantorFloodTest {
         "node0_client_handshake_timeouts", receiver(TARGET).handshakeTimeoutsCount() - timeoutsC0);
     f.report(node);
     assertThat(flood.counters().get("opened")).isEqualTo(CONNECTIONS);
+  }
+
+  @Test
+  void tlsHandshakeFloodOnBothPorts() throws Exception {
+    flood =
+        new TlsHandshakeFlood(
+            "tls-handshakes",
+            List.of(socket(dep.transportAddress(TARGET)), socket(dep.clientAddress(TARGET))),
+            HANDSHAKES,
+            2048,
+            NodeIdentity.insecureForTesting(NodeId.of("stranger"), 99));
+    Map<String, Long> node = new TreeMap<>();
+    long refusedT0 = transport(TARGET).refusedConnectionCount();
+    long refusedC0 = receiver(TARGET).refusedConnectionsCount();
+    long timeoutsC0 = receiver(TARGET).handshakeTimeoutsCount();
+    Figures f = run(Set.copyOf(FloodDeployment.NODES));
+    node.put("node0_transport_refused", transport(TARGET).refusedConnectionCount() - refusedT0);
+    node.put("node0_client_refused", receiver(TARGET).refusedConnectionsCount() - refusedC0);
+    node.put(
+        "node0_client_handshake_timeouts", receiver(TARGET).handshakeTimeoutsCount() - timeoutsC0);
+    f.report(node);
+    assertThat(flood.counters().get("handshakes")).isEqualTo(HANDSHAKES);
   }
 
   /** Figures of one flood. */
