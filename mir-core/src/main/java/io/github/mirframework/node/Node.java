@@ -3,6 +3,11 @@ package io.github.mirframework.node;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
 import io.github.mirframework.eventlog.Interceptor;
+import io.github.mirframework.metrics.ModuleGauges;
+import io.github.mirframework.metrics.ModuleMetrics;
+import io.github.mirframework.metrics.NodeGauges;
+import io.github.mirframework.metrics.NodeMetrics;
+import io.github.mirframework.metrics.TransportStats;
 import io.github.mirframework.module.ActiveModule;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.module.PassiveModule;
@@ -67,6 +72,8 @@ public final class Node implements AutoCloseable {
   private final Engine engine;
   private final Interceptor interceptor;
   private final WriteAheadLog wal;
+  // Per slot, or null when the node has no metrics (then nothing is measured).
+  private final ModuleMetrics[] moduleMetrics;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition resumed = lock.newCondition();
@@ -91,6 +98,65 @@ public final class Node implements AutoCloseable {
     this.waiting = new boolean[n];
     for (int i = 0; i < n; i++) {
       wake[i] = lock.newCondition();
+    }
+    this.moduleMetrics = b.metrics == null ? null : registerMetrics(b.metrics);
+  }
+
+  /** Registers the modules, the node's gauges and any transport statistics with a binding. */
+  private ModuleMetrics[] registerMetrics(NodeMetrics metrics) {
+    int n = engine.moduleCount();
+    ModuleMetrics[] out = new ModuleMetrics[n];
+    for (int i = 0; i < n; i++) {
+      int slot = i;
+      out[i] =
+          metrics.module(
+              engine.moduleId(i),
+              new ModuleGauges() {
+                @Override
+                public int bufferedEvents() {
+                  return locked(() -> engine.bufferedEvents(slot));
+                }
+
+                @Override
+                public long processedEvents() {
+                  return locked(() -> engine.processedEvents(slot));
+                }
+              });
+      if (engine.module(i) instanceof TransportStats t) {
+        metrics.transport(engine.moduleId(i), t);
+      }
+    }
+    metrics.node(
+        new NodeGauges() {
+          @Override
+          public int bufferedEvents() {
+            return locked(engine::bufferedEvents);
+          }
+
+          @Override
+          public long bufferedBytes() {
+            return locked(engine::bufferedBytes);
+          }
+
+          @Override
+          public boolean inputPaused() {
+            return locked(engine::inputPaused);
+          }
+
+          @Override
+          public long droppedMessages() {
+            return locked(engine::droppedMessages);
+          }
+        });
+    return out;
+  }
+
+  private <T> T locked(java.util.function.Supplier<T> read) {
+    lock.lock();
+    try {
+      return read.get();
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -226,7 +292,9 @@ public final class Node implements AutoCloseable {
         }
         lock.unlock();
         try {
-          output = Engine.process(batch, interceptor);
+          output =
+              Engine.process(
+                  batch, interceptor, moduleMetrics == null ? null : moduleMetrics[slot]);
         } catch (Throwable t) {
           lock.lock();
           failLocked(t);
@@ -597,6 +665,7 @@ public final class Node implements AutoCloseable {
     private NodeConfig config = NodeConfig.defaults();
     private Interceptor interceptor;
     private WriteAheadLog wal;
+    private NodeMetrics metrics;
 
     private Builder(NodeId id) {
       this.id = Objects.requireNonNull(id, "node ID");
@@ -651,6 +720,15 @@ public final class Node implements AutoCloseable {
     /** Sets an interceptor that sees every processed event; the node closes it when it stops. */
     public Builder interceptor(Interceptor interceptor) {
       this.interceptor = interceptor;
+      return this;
+    }
+
+    /**
+     * Reports what the node measures about itself to {@code metrics} (see the {@code
+     * io.github.mirframework.metrics} package); default none, which measures nothing.
+     */
+    public Builder metrics(NodeMetrics metrics) {
+      this.metrics = metrics;
       return this;
     }
 

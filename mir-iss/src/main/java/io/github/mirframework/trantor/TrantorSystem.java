@@ -216,6 +216,11 @@ public final class TrantorSystem implements AutoCloseable {
         : Optional.of(requestReceiver.listenAddress());
   }
 
+  /** The request receiver (the client port), if the system has one, e.g. for its counters. */
+  public Optional<RequestReceiver> requestReceiver() {
+    return Optional.ofNullable(requestReceiver);
+  }
+
   /** Why the node failed, if it did. */
   public Optional<Throwable> failure() {
     return node.failure();
@@ -318,10 +323,11 @@ public final class TrantorSystem implements AutoCloseable {
     }
 
     /**
-     * The clients the system accepts: each request must be signed with its client's registered key.
-     * The request receiver refuses other requests, and the batch fetcher leaves out ordered ones
-     * that fail the check (all replicas must use the same registry). A request receiver needs this
-     * or {@link #insecureUnauthenticatedClientsForTesting()}.
+     * The clients the request receiver accepts: each request must be signed with its client's
+     * registered key, and the batch fetcher checks the same again for every request of an ordered
+     * batch. A request receiver needs this or {@link #insecureUnauthenticatedClientsForTesting()}.
+     * With a request receiver, the results of applied requests go back to their clients (module
+     * {@link Trantor#REPLIES}).
      */
     public Builder clients(io.github.mirframework.client.ClientRegistry registry) {
       this.clientRegistry = Objects.requireNonNull(registry, "registry");
@@ -459,10 +465,14 @@ public final class TrantorSystem implements AutoCloseable {
       FileWal fileWal = null;
       Recorder recorder = null;
       try {
-        // With a client registry, the batch fetcher checks every ordered request too (ADR 0005).
-        Map<ModuleId, Module> m =
-            Trantor.modules(
-                self, net, start, crypto, app, params, new Trantor.Clients(clientRegistry, null));
+        // With a registry every replica also checks each request of an ordered batch (so a faulty
+        // leader cannot slip in a forged one); with a request receiver the results of applied
+        // requests go back to their clients through a reply sink bound to it.
+        Trantor.Clients clients =
+            new Trantor.Clients(
+                clientRegistry,
+                clientAddress != null ? new io.github.mirframework.client.ReplyModule() : null);
+        Map<ModuleId, Module> m = Trantor.modules(self, net, start, crypto, app, params, clients);
         // The timer must decode every event it delays, e.g. the mangler's messages.
         m.put(TIMER, new TimerModule(new EventCodec(payloadRegistry())));
         if (walDirectory != null) {
@@ -502,6 +512,9 @@ public final class TrantorSystem implements AutoCloseable {
             throw new IllegalStateException(
                 "the request receiver needs clients(registry), or"
                     + " insecureUnauthenticatedClientsForTesting() in tests");
+          }
+          if (m.get(Trantor.REPLIES) instanceof io.github.mirframework.client.ReplyModule r) {
+            rb.replies(r);
           }
           rr = (clientPlaintext ? rb.plaintext() : rb.tls(clientTls)).build();
         }

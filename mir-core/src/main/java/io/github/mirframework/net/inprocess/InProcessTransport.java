@@ -4,17 +4,23 @@ import io.github.mirframework.event.Event;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
 import io.github.mirframework.event.pb.Init;
+import io.github.mirframework.event.pb.MessageReceived;
 import io.github.mirframework.event.pb.NetMessage;
 import io.github.mirframework.event.pb.SendMessage;
+import io.github.mirframework.metrics.TransportStats;
 import io.github.mirframework.module.EventSink;
 import io.github.mirframework.net.Membership;
 import io.github.mirframework.net.Transport;
 import io.github.mirframework.types.NodeId;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -32,13 +38,29 @@ import org.slf4j.LoggerFactory;
  * first called, every member of the network is a valid destination; from then on only the nodes
  * made known by {@code connect} (and not forgotten by {@link #closeOldConnections}) are.
  */
-public final class InProcessTransport implements Transport {
+public final class InProcessTransport implements Transport, TransportStats {
   private static final Logger LOG = LoggerFactory.getLogger(InProcessTransport.class);
 
   private final NodeId self;
   private final InProcessNetwork network;
   private final BlockingQueue<EventList> inbox;
   private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong received = new AtomicLong();
+  private final ConcurrentHashMap<NodeId, PeerCounters> peers = new ConcurrentHashMap<>();
+
+  /** Counters of one peer: messages and payload bytes each way, drops of messages to it. */
+  private static final class PeerCounters {
+    final AtomicLong sent = new AtomicLong();
+    final AtomicLong sentBytes = new AtomicLong();
+    final AtomicLong received = new AtomicLong();
+    final AtomicLong receivedBytes = new AtomicLong();
+    final AtomicLong dropped = new AtomicLong();
+  }
+
+  private PeerCounters peer(NodeId id) {
+    return peers.computeIfAbsent(id, k -> new PeerCounters());
+  }
+
   private volatile boolean closed;
   private Thread thread;
   // null: every member of the network (connect() was never called). Replaced, never mutated.
@@ -182,9 +204,52 @@ public final class InProcessTransport implements Transport {
     InProcessTransport dest = isKnown(id) ? network.lookup(id) : null;
     if (closed || dest == null || dest.closed || !dest.inbox.offer(EventList.of(received))) {
       dropped.incrementAndGet();
+      if (dest != null) {
+        peer(id).dropped.incrementAndGet();
+      }
       return false;
     }
+    long bytes = ((MessageReceived) received.payload()).getMsg().getSerializedSize();
+    PeerCounters to = peer(id);
+    to.sent.incrementAndGet();
+    to.sentBytes.addAndGet(bytes);
+    PeerCounters from = dest.peer(self);
+    from.received.incrementAndGet();
+    from.receivedBytes.addAndGet(bytes);
+    dest.received.incrementAndGet();
     return true;
+  }
+
+  /**
+   * Per peer: messages and payload bytes sent and received, messages to it dropped. An in-process
+   * transport has no connections, so reconnects are always 0.
+   */
+  @Override
+  public Map<NodeId, PeerStats> peerStats() {
+    Map<NodeId, PeerStats> out = new TreeMap<>(Comparator.comparing(NodeId::value));
+    peers.forEach(
+        (id, c) ->
+            out.put(
+                id,
+                new PeerStats(
+                    c.sent.get(),
+                    c.received.get(),
+                    c.sentBytes.get(),
+                    c.receivedBytes.get(),
+                    c.dropped.get(),
+                    0,
+                    network.lookup(id) != null && !network.lookup(id).closed)));
+    return out;
+  }
+
+  @Override
+  public long messagesReceived() {
+    return received.get();
+  }
+
+  @Override
+  public Map<String, Long> droppedByReason() {
+    return Map.of("undeliverable", dropped.get());
   }
 
   @Override

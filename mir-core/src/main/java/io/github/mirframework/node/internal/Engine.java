@@ -4,6 +4,7 @@ import io.github.mirframework.event.Event;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.pb.MessageReceived;
 import io.github.mirframework.eventlog.Interceptor;
+import io.github.mirframework.metrics.ModuleMetrics;
 import io.github.mirframework.module.ActiveModule;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.module.PassiveModule;
@@ -265,6 +266,14 @@ public final class Engine {
    * @throws ModuleFailedException if the module or the interceptor throws anything
    */
   public static EventList process(Batch batch, Interceptor interceptor) {
+    return process(batch, interceptor, null);
+  }
+
+  /**
+   * Like {@link #process(Batch, Interceptor)}, and reports the batch (size and time spent applying
+   * it) to {@code metrics} unless it is null.
+   */
+  public static EventList process(Batch batch, Interceptor interceptor, ModuleMetrics metrics) {
     EventList.Split split = batch.events().stripFollowUps();
     if (EVENT_LOG.isTraceEnabled()) {
       for (Event e : split.plain()) {
@@ -279,6 +288,7 @@ public final class Engine {
       }
     }
     EventList output = split.followUps();
+    long start = metrics == null ? 0 : System.nanoTime();
     try {
       switch (batch.module()) {
         case PassiveModule p -> {
@@ -296,6 +306,9 @@ public final class Engine {
       }
     } catch (Throwable t) {
       throw new ModuleFailedException(batch.moduleId(), "failed to apply events", t);
+    }
+    if (metrics != null) {
+      metrics.batchApplied(split.plain().size(), System.nanoTime() - start);
     }
     return output;
   }

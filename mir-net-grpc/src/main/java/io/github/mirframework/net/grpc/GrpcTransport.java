@@ -10,6 +10,7 @@ import io.github.mirframework.event.pb.Init;
 import io.github.mirframework.event.pb.MessageReceived;
 import io.github.mirframework.event.pb.NetMessage;
 import io.github.mirframework.event.pb.SendMessage;
+import io.github.mirframework.metrics.TransportStats;
 import io.github.mirframework.module.EventSink;
 import io.github.mirframework.net.Membership;
 import io.github.mirframework.net.NodeAddress;
@@ -118,7 +119,7 @@ import org.slf4j.MDC;
  *
  * <p>Thread-safety: all public methods may be called from any thread.
  */
-public final class GrpcTransport implements Transport {
+public final class GrpcTransport implements Transport, TransportStats {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcTransport.class);
   private static final io.github.mirframework.log.RateLimitedLog REJECTS =
       io.github.mirframework.log.RateLimitedLog.shared(LOG);
@@ -1460,6 +1461,45 @@ public final class GrpcTransport implements Transport {
 
   private void drop(DropReason reason, int n) {
     dropped.get(reason).addAndGet(n);
+  }
+
+  /**
+   * Per peer, for metrics (see {@link TransportStats}): messages sent, messages dropped because the
+   * peer's queue was full, reconnections (streams opened after the first) and whether a stream is
+   * up. This transport does not count received messages or bytes per peer.
+   */
+  @Override
+  public Map<NodeId, PeerStats> peerStats() {
+    Map<NodeId, PeerStats> out = new LinkedHashMap<>();
+    metrics()
+        .peers()
+        .forEach(
+            (id, p) ->
+                out.put(
+                    id,
+                    new PeerStats(
+                        p.sent(),
+                        UNKNOWN,
+                        UNKNOWN,
+                        UNKNOWN,
+                        p.droppedQueueFull(),
+                        Math.max(0, p.connectAttempts() - 1),
+                        p.connected())));
+    return out;
+  }
+
+  /** Messages received from all peers. */
+  @Override
+  public long messagesReceived() {
+    return received.get();
+  }
+
+  /** Dropped messages by {@link DropReason} (lower case). */
+  @Override
+  public Map<String, Long> droppedByReason() {
+    Map<String, Long> out = new LinkedHashMap<>();
+    dropped.forEach((r, c) -> out.put(r.name().toLowerCase(java.util.Locale.ROOT), c.get()));
+    return out;
   }
 
   /** A snapshot of the counters. */

@@ -180,7 +180,13 @@ public final class Replayer implements AutoCloseable {
     if (built.isEmpty()) {
       throw new IllegalArgumentException("module set '" + modules.name() + "' built no module");
     }
-    registry = PayloadRegistry.withCoreTypes().registerAll(modules.payloadTypes());
+    registry =
+        PayloadRegistry.withCoreTypes()
+            .registerAll(
+                List.of(
+                    io.github.mirframework.factory.pb.NewModule.getDefaultInstance(),
+                    io.github.mirframework.factory.pb.GarbageCollect.getDefaultInstance()))
+            .registerAll(modules.payloadTypes());
     codec = new EventCodec(registry);
     TypeRegistry.Builder types = TypeRegistry.newBuilder();
     for (String url : registry.typeUrls()) {
@@ -311,6 +317,13 @@ public final class Replayer implements AutoCloseable {
       } catch (RuntimeException e) {
         failed = true;
         Throwable cause = e.getCause() != null ? e.getCause() : e;
+        Set<String> dynamic = new java.util.TreeSet<>();
+        input.forEach(
+            ev -> {
+              if (ev.payload() instanceof DynamicMessage) {
+                dynamic.add(ev.payload().getDescriptorForType().getFullName());
+              }
+            });
         Divergence d =
             new Divergence(
                 Divergence.Kind.FAILED,
@@ -319,7 +332,12 @@ public final class Replayer implements AutoCloseable {
                 Optional.of(module),
                 firstIndex,
                 "the module applies the batch",
-                cause.toString());
+                cause
+                    + (dynamic.isEmpty()
+                        ? ""
+                        : " (the module set does not declare the payload types "
+                            + dynamic
+                            + ", so they reached the module as dynamic messages)"));
         if (found == null) {
           found = d;
         }
@@ -470,10 +488,24 @@ public final class Replayer implements AutoCloseable {
 
   private void predict(EventList produced, ModuleId producer, long producedAt) {
     for (Event e : produced) {
+      learnTypes(e);
       predictions
           .computeIfAbsent(e.destination().top(), k -> new LinkedHashMap<>())
           .computeIfAbsent(producer, k -> new ArrayDeque<>())
           .addLast(new Prediction(e, producer, producedAt));
+    }
+  }
+
+  /**
+   * Registers the payload types of a produced event, so that later recorded events of these types
+   * are decoded into the classes the modules use even if the module set did not declare them.
+   */
+  private void learnTypes(Event e) {
+    if (!(e.payload() instanceof DynamicMessage)) {
+      registry.register(e.payload());
+    }
+    for (Event f : e.followUps()) {
+      learnTypes(f);
     }
   }
 

@@ -1,0 +1,315 @@
+package io.github.mirframework.metrics.micrometer;
+
+import io.github.mirframework.metrics.ModuleGauges;
+import io.github.mirframework.metrics.ModuleMetrics;
+import io.github.mirframework.metrics.NodeGauges;
+import io.github.mirframework.metrics.NodeMetrics;
+import io.github.mirframework.metrics.TransportStats;
+import io.github.mirframework.metrics.TransportStats.PeerStats;
+import io.github.mirframework.types.ModuleId;
+import io.github.mirframework.types.NodeId;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToLongFunction;
+
+/**
+ * Publishes what Mir-Java nodes measure about themselves as Micrometer meters.
+ *
+ * <p>Meters (every one tagged {@code node}; module meters also {@code module}, peer meters {@code
+ * transport} and {@code peer}):
+ *
+ * <ul>
+ *   <li>{@code mir.module.events} (counter): events applied by the module;
+ *   <li>{@code mir.module.batches} (counter): batches applied (events/batches is the mean batch
+ *       size);
+ *   <li>{@code mir.module.apply} (function timer): count and total time of {@code applyEvents}
+ *       calls;
+ *   <li>{@code mir.module.queue} (gauge): events waiting in the module's buffer;
+ *   <li>{@code mir.node.buffered.events}, {@code mir.node.buffered.bytes}, {@code
+ *       mir.node.input.paused} (gauges) and {@code mir.node.messages.dropped} (counter, tag {@code
+ *       reason}): the node's buffers, back-pressure and received messages no module takes;
+ *   <li>{@code mir.transport.messages.received} and {@code mir.transport.dropped} (counters, the
+ *       latter tagged {@code reason});
+ *   <li>per peer: {@code mir.transport.peer.messages.sent}, {@code ...messages.received}, {@code
+ *       ...bytes.sent}, {@code ...bytes.received}, {@code ...dropped}, {@code ...reconnects}
+ *       (counters, only those the transport keeps) and {@code mir.transport.peer.connected}
+ *       (gauge).
+ * </ul>
+ *
+ * <p>The node's hot path only does three ordered stores per batch into fields of this binding;
+ * Micrometer reads them when the registry is scraped. The meters hold their sources strongly: they
+ * live as long as the registry (remove them from the registry to let a stopped node go). Peers that
+ * a transport comes to know later get their meters at the next {@link #refresh()} (the {@link
+ * PrometheusEndpoint} calls it before every scrape). Thread-safe.
+ */
+public final class MicrometerMetrics {
+  /** How long a transport's snapshot is reused by the meters that read it. */
+  static final long SNAPSHOT_TTL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  private final MeterRegistry registry;
+  private final List<Transport> transports = new CopyOnWriteArrayList<>();
+  // Micrometer's function meters hold their sources weakly: keep them alive with the registry.
+  private final List<Object> sources = new CopyOnWriteArrayList<>();
+
+  /** Publishes into {@code registry}. */
+  public MicrometerMetrics(MeterRegistry registry) {
+    this.registry = Objects.requireNonNull(registry, "registry");
+  }
+
+  /** The registry meters are published into. */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The metrics of node {@code node}, to pass to {@code Node.Builder.metrics}. */
+  public NodeMetrics forNode(NodeId node) {
+    Objects.requireNonNull(node, "node");
+    return new ForNode(node.value());
+  }
+
+  /** Registers the meters of peers that transports came to know since the last call. */
+  public void refresh() {
+    for (Transport t : transports) {
+      t.registerNewPeers();
+    }
+  }
+
+  /** One module's counters, written by its worker thread only, read by scrapes. */
+  static final class ModuleCounters implements ModuleMetrics {
+    private final AtomicLong events = new AtomicLong();
+    private final AtomicLong batches = new AtomicLong();
+    private final AtomicLong nanos = new AtomicLong();
+
+    @Override
+    public void batchApplied(int n, long elapsedNanos) {
+      // One writer: plain read, ordered (release) write; no read-modify-write is needed.
+      events.lazySet(events.get() + n);
+      batches.lazySet(batches.get() + 1);
+      nanos.lazySet(nanos.get() + elapsedNanos);
+    }
+
+    long events() {
+      return events.get();
+    }
+
+    long batches() {
+      return batches.get();
+    }
+
+    double totalMillis() {
+      return nanos.get() / 1e6;
+    }
+  }
+
+  private final class ForNode implements NodeMetrics {
+    private final String node;
+
+    ForNode(String node) {
+      this.node = node;
+    }
+
+    @Override
+    public ModuleMetrics module(ModuleId module, ModuleGauges gauges) {
+      Tags tags = Tags.of("node", node, "module", module.value());
+      ModuleCounters c = new ModuleCounters();
+      sources.add(c);
+      sources.add(gauges);
+      FunctionCounter.builder("mir.module.events", c, ModuleCounters::events)
+          .description("events applied by the module")
+          .tags(tags)
+          .register(registry);
+      FunctionCounter.builder("mir.module.batches", c, ModuleCounters::batches)
+          .description("batches applied by the module")
+          .tags(tags)
+          .register(registry);
+      FunctionTimer.builder(
+              "mir.module.apply",
+              c,
+              ModuleCounters::batches,
+              ModuleCounters::totalMillis,
+              TimeUnit.MILLISECONDS)
+          .description("time spent in applyEvents")
+          .tags(tags)
+          .register(registry);
+      Gauge.builder("mir.module.queue", gauges, g -> g.bufferedEvents())
+          .description("events waiting in the module's buffer")
+          .tags(tags)
+          .strongReference(true)
+          .register(registry);
+      return c;
+    }
+
+    @Override
+    public void node(NodeGauges gauges) {
+      sources.add(gauges);
+      Tags tags = Tags.of("node", node);
+      Gauge.builder("mir.node.buffered.events", gauges, g -> g.bufferedEvents())
+          .description("events buffered in the node")
+          .tags(tags)
+          .strongReference(true)
+          .register(registry);
+      Gauge.builder("mir.node.buffered.bytes", gauges, g -> g.bufferedBytes())
+          .description("serialized bytes of the buffered events' payloads")
+          .tags(tags)
+          .strongReference(true)
+          .register(registry);
+      Gauge.builder("mir.node.input.paused", gauges, g -> g.inputPaused() ? 1 : 0)
+          .description("1 while input from active modules is paused (back-pressure)")
+          .tags(tags)
+          .strongReference(true)
+          .register(registry);
+      FunctionCounter.builder("mir.node.messages.dropped", gauges, g -> g.droppedMessages())
+          .description("received messages dropped by the node")
+          .tags(tags.and("reason", "no_receiving_module"))
+          .register(registry);
+    }
+
+    @Override
+    public void transport(ModuleId module, TransportStats stats) {
+      Transport t = new Transport(node, module.value(), stats);
+      sources.add(stats);
+      transports.add(t);
+      t.registerTotals();
+      t.registerNewPeers();
+    }
+  }
+
+  /** The meters of one transport module. */
+  private final class Transport {
+    private final String node;
+    private final String module;
+    private final TransportStats stats;
+    private final Set<NodeId> peers = new HashSet<>();
+    private final Set<String> reasons = new HashSet<>();
+    private volatile Map<NodeId, PeerStats> snapshot = Map.of();
+    private volatile long snapshotAt;
+
+    Transport(String node, String module, TransportStats stats) {
+      this.node = node;
+      this.module = module;
+      this.stats = stats;
+    }
+
+    private Map<NodeId, PeerStats> snapshot() {
+      long now = System.nanoTime();
+      if (now - snapshotAt > SNAPSHOT_TTL_NANOS) {
+        snapshot = stats.peerStats();
+        snapshotAt = now;
+      }
+      return snapshot;
+    }
+
+    void registerTotals() {
+      Tags tags = Tags.of("node", node, "transport", module);
+      if (stats.messagesReceived() != TransportStats.UNKNOWN) {
+        FunctionCounter.builder("mir.transport.messages.received", stats, s -> s.messagesReceived())
+            .description("messages received from all peers")
+            .tags(tags)
+            .register(registry);
+      }
+    }
+
+    synchronized void registerNewPeers() {
+      Tags tags = Tags.of("node", node, "transport", module);
+      for (String reason : stats.droppedByReason().keySet()) {
+        if (reasons.add(reason)) {
+          FunctionCounter.builder(
+                  "mir.transport.dropped", stats, s -> s.droppedByReason().getOrDefault(reason, 0L))
+              .description("messages dropped by the transport")
+              .tags(tags.and("reason", reason))
+              .register(registry);
+        }
+      }
+      snapshotAt = 0;
+      for (Map.Entry<NodeId, PeerStats> e : snapshot().entrySet()) {
+        NodeId peer = e.getKey();
+        if (!peers.add(peer)) {
+          continue;
+        }
+        Tags pt = tags.and("peer", peer.value());
+        PeerStats first = e.getValue();
+        counter(
+            "mir.transport.peer.messages.sent",
+            "messages sent",
+            pt,
+            peer,
+            first,
+            PeerStats::messagesSent);
+        counter(
+            "mir.transport.peer.messages.received",
+            "messages received",
+            pt,
+            peer,
+            first,
+            PeerStats::messagesReceived);
+        counter(
+            "mir.transport.peer.bytes.sent",
+            "payload bytes sent",
+            pt,
+            peer,
+            first,
+            PeerStats::bytesSent);
+        counter(
+            "mir.transport.peer.bytes.received",
+            "payload bytes received",
+            pt,
+            peer,
+            first,
+            PeerStats::bytesReceived);
+        counter(
+            "mir.transport.peer.dropped", "messages dropped", pt, peer, first, PeerStats::dropped);
+        counter(
+            "mir.transport.peer.reconnects",
+            "connections re-established",
+            pt,
+            peer,
+            first,
+            PeerStats::reconnects);
+        Gauge.builder(
+                "mir.transport.peer.connected",
+                this,
+                t -> {
+                  PeerStats p = t.snapshot().get(peer);
+                  return p != null && p.connected() ? 1 : 0;
+                })
+            .description("1 while the peer is connected")
+            .tags(pt)
+            .strongReference(true)
+            .register(registry);
+      }
+    }
+
+    private void counter(
+        String name,
+        String description,
+        Tags tags,
+        NodeId peer,
+        PeerStats first,
+        ToLongFunction<PeerStats> value) {
+      if (value.applyAsLong(first) == TransportStats.UNKNOWN) {
+        return;
+      }
+      FunctionCounter.builder(
+              name,
+              this,
+              t -> {
+                PeerStats p = t.snapshot().get(peer);
+                return p == null ? 0 : Math.max(0, value.applyAsLong(p));
+              })
+          .description(description)
+          .tags(tags)
+          .register(registry);
+    }
+  }
+}
