@@ -6,6 +6,7 @@ import io.github.mirframework.availability.msc.MscMessages;
 import io.github.mirframework.checkpoint.CheckpointEvents;
 import io.github.mirframework.checkpoint.StableCheckpoints;
 import io.github.mirframework.checkpoint.pb.StableCheckpoint;
+import io.github.mirframework.client.ReplyModule;
 import io.github.mirframework.client.RequestReceiver;
 import io.github.mirframework.crypto.Crypto;
 import io.github.mirframework.crypto.CryptoEvents;
@@ -308,7 +309,9 @@ public final class TrantorSystem implements AutoCloseable {
 
     /**
      * Adds a request receiver (the client port) on {@code listenAddress} serving TLS with {@code
-     * identity}; requests go to the mempool.
+     * identity}; requests go to the mempool, and the application's result for each applied request
+     * goes back to its client ({@link AppLogic#applyTxsWithResults}), so that a {@code MirClient}
+     * future completes once f+1 replicas sent the same result.
      */
     public Builder requestReceiver(NodeAddress listenAddress, NodeIdentity identity) {
       this.clientAddress = Objects.requireNonNull(listenAddress, "listenAddress");
@@ -383,8 +386,10 @@ public final class TrantorSystem implements AutoCloseable {
     }
 
     /**
-     * Keeps a durable write-ahead log in {@code directory} ({@link FileWal}); default: no WAL. Note
-     * that ISS does not yet recover its orderers' state from it (see docs/iss-parts.md).
+     * Keeps a durable write-ahead log in {@code directory} ({@link FileWal}); default: no WAL. A
+     * replica started again over the same directory resumes from the newest stable checkpoint in it
+     * and replays its orderers' votes since, so it never contradicts what it sent before a crash
+     * (see docs/iss-parts.md, "Crash recovery from the WAL").
      */
     public Builder walDirectory(Path directory) {
       this.walDirectory = Objects.requireNonNull(directory, "directory");
@@ -458,7 +463,11 @@ public final class TrantorSystem implements AutoCloseable {
       FileWal fileWal = null;
       Recorder recorder = null;
       try {
-        Map<ModuleId, Module> m = Trantor.modules(self, net, start, crypto, app, params);
+        // With a client port, the application's results go back to the clients (replies), and
+        // registered clients' signatures are checked again when their requests are ordered.
+        Trantor.Clients clients =
+            new Trantor.Clients(clientRegistry, clientAddress == null ? null : new ReplyModule());
+        Map<ModuleId, Module> m = Trantor.modules(self, net, start, crypto, app, params, clients);
         // The timer must decode every event it delays, e.g. the mangler's messages.
         m.put(TIMER, new TimerModule(new EventCodec(payloadRegistry())));
         if (walDirectory != null) {
@@ -498,6 +507,9 @@ public final class TrantorSystem implements AutoCloseable {
             throw new IllegalStateException(
                 "the request receiver needs clients(registry), or"
                     + " insecureUnauthenticatedClientsForTesting() in tests");
+          }
+          if (clients.replies() != null) {
+            rb.replies(clients.replies());
           }
           rr = (clientPlaintext ? rb.plaintext() : rb.tls(clientTls)).build();
         }
