@@ -39,9 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Crash recovery of replica processes (issue 10, item 3, "processes"): 4 replicas, each its own JVM
  * ({@link ReplicaProcess}: {@link TrantorSystem} over gRPC with mutual TLS on fixed addresses from
  * a membership file, a file WAL, a checkpoint directory), and a {@link MirClient} submitting signed
- * requests at a steady rate. Replicas are killed with SIGKILL ({@link Process#destroyForcibly()}),
- * each time one that leads a segment of the current epoch, and started again with the same
- * arguments. Node 1 is killed twice.
+ * requests at a steady rate. Four times, a replica is killed with SIGKILL ({@link
+ * Process#destroyForcibly()}), each time one that leads a segment of the current epoch (the same
+ * one again if it leads again), and started again with the same arguments after 1 s.
  *
  * <p>Checked: every request's future completes (f+1 replicas sent the same result, its position in
  * the order); all replicas and all their incarnations applied the same request at every position;
@@ -52,8 +52,9 @@ import org.junit.jupiter.api.io.TempDir;
  * transfer) and the ordering stall after each kill (the longest time without an applied request at
  * node 0 in the 10 s after the kill).
  *
- * <p>{@code -Dmir.process.requests=N} changes the number of requests (default 1,200, at 40 per
- * second).
+ * <p>The client submits 40 requests per second until at least {@link #REQUESTS} (1,200; {@code
+ * -Dmir.process.requests=N}) were submitted and 3 s have passed since the last restart: on a slow
+ * machine the run is longer, but the kills always happen under load.
  */
 @Timeout(240)
 class ReplicaProcessCrashTest {
@@ -63,8 +64,11 @@ class ReplicaProcessCrashTest {
   static final String CLIENT = "loader";
   static final Duration DOWN = Duration.ofSeconds(1);
 
-  /** Kill order: each is a segment leader when killed (the blacklist policy drops suspects). */
-  static final List<NodeId> KILLS = List.of(NodeId.of(1), NodeId.of(2), NodeId.of(1), NodeId.of(3));
+  static final int KILLS = 4;
+  static final NodeId REFERENCE = NodeId.of(0);
+  private static final java.util.regex.Pattern EPOCH_LINE =
+      java.util.regex.Pattern.compile(
+          "initializing epoch (\\d+) with \\d+ nodes, leaders \\[(.*)\\]");
 
   @TempDir Path dir;
 
@@ -190,6 +194,29 @@ class ReplicaProcessCrashTest {
     return n;
   }
 
+  /** The latest epoch node 0 initialized and its leaders, from its ISS log. */
+  private Map.Entry<Long, List<NodeId>> currentLeaders() throws IOException {
+    Map.Entry<Long, List<NodeId>> latest = null;
+    try (var files = Files.list(nodeDir(REFERENCE))) {
+      for (Path f : files.filter(f -> f.getFileName().toString().startsWith("log-")).toList()) {
+        for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+          java.util.regex.Matcher m = EPOCH_LINE.matcher(line);
+          if (m.find()) {
+            long epoch = Long.parseLong(m.group(1));
+            if (latest == null || epoch >= latest.getKey()) {
+              List<NodeId> leaders = new ArrayList<>();
+              for (String l : m.group(2).split(", ")) {
+                leaders.add(NodeId.of(l.trim()));
+              }
+              latest = Map.entry(epoch, leaders);
+            }
+          }
+        }
+      }
+    }
+    return latest;
+  }
+
   private static void await(String what, Duration timeout, BooleanSupplier condition)
       throws InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
@@ -265,6 +292,8 @@ class ReplicaProcessCrashTest {
     client.start();
     Map<Long, CompletableFuture<ByteString>> futures = new ConcurrentHashMap<>();
     List<Long> submittedAt = new CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean loadMayEnd =
+        new java.util.concurrent.atomic.AtomicBoolean();
     submitter =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -275,7 +304,7 @@ class ReplicaProcessCrashTest {
     long first = client.nextRequestNumber();
     submitter.scheduleAtFixedRate(
         () -> {
-          if (submittedAt.size() < REQUESTS) {
+          if (submittedAt.size() < REQUESTS || !loadMayEnd.get()) {
             long reqNo = client.nextRequestNumber();
             futures.put(reqNo, client.submitAsync(ByteString.copyFromUtf8("request " + reqNo)));
             submittedAt.add(System.currentTimeMillis());
@@ -285,17 +314,29 @@ class ReplicaProcessCrashTest {
         1000 / RATE_PER_SECOND,
         TimeUnit.MILLISECONDS);
 
-    // Kill a leader at 15 %, 35 %, 55 % and 75 % of the submissions (or later, once the previous
-    // victim is ready again), keep it down for DOWN, start it again, wait until it is ready.
+    // Kill a leader once node 0 applied 10 %, 30 %, 50 % and 70 % of REQUESTS (and the previous
+    // victim is ready again), keep it down for DOWN, start it again, wait until it is ready. The
+    // load goes on meanwhile, whatever the machine's speed.
     List<Long> killTimes = new ArrayList<>();
     List<Restart> restarts = new ArrayList<>();
-    for (int k = 0; k < KILLS.size(); k++) {
-      NodeId victim = KILLS.get(k);
-      int threshold = REQUESTS * (15 + 20 * k) / 100;
+    List<NodeId> victims = new ArrayList<>();
+    List<Long> victimEpochs = new ArrayList<>();
+    for (int k = 0; k < KILLS; k++) {
+      long threshold = REQUESTS * (10 + 20 * k) / 100;
       await(
-          threshold + " requests submitted",
+          "node 0 applied " + threshold + " requests",
           Duration.ofSeconds(120),
-          () -> submittedAt.size() >= threshold);
+          io(() -> progress(REFERENCE) >= threshold));
+      // The victim leads a segment of node 0's current epoch; the previous victim if it leads
+      // again (a replica killed several times), else the first leader other than node 0.
+      Map.Entry<Long, List<NodeId>> leaders = currentLeaders();
+      NodeId previous = victims.isEmpty() ? NodeId.of(1) : victims.get(victims.size() - 1);
+      NodeId victim =
+          leaders.getValue().contains(previous)
+              ? previous
+              : leaders.getValue().stream().filter(n -> !n.equals(REFERENCE)).findFirst().get();
+      victims.add(victim);
+      victimEpochs.add(leaders.getKey());
       killTimes.add(System.currentTimeMillis());
       kill(victim);
       Thread.sleep(DOWN.toMillis()); // the scenario's downtime, not a synchronization
@@ -329,11 +370,17 @@ class ReplicaProcessCrashTest {
       restarts.add(new Restart(victim, startMs, goal, ready, jvm, up));
     }
 
-    // Every request's future completes with its position.
+    // The load goes on for 3 s after the last restart and until REQUESTS were submitted.
+    Thread.sleep(3000);
+    loadMayEnd.set(true);
     await(
-        "all " + REQUESTS + " requests submitted",
+        "at least " + REQUESTS + " requests submitted",
         Duration.ofSeconds(120),
         () -> submittedAt.size() >= REQUESTS);
+    submitter.shutdown();
+    assertThat(submitter.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    int total = submittedAt.size();
+    assertThat(futures).hasSize(total);
     Map<Long, String> results = new TreeMap<>();
     for (Map.Entry<Long, CompletableFuture<ByteString>> e : futures.entrySet()) {
       ByteString r = e.getValue().get(120, TimeUnit.SECONDS);
@@ -341,9 +388,9 @@ class ReplicaProcessCrashTest {
     }
     for (NodeId id : nodes) {
       await(
-          "node " + id + " applied all " + REQUESTS,
+          "node " + id + " applied all " + total,
           Duration.ofSeconds(60),
-          io(() -> progress(id) >= REQUESTS));
+          io(() -> progress(id) >= total));
     }
 
     // One order: every position holds the same request at every replica and incarnation.
@@ -370,11 +417,11 @@ class ReplicaProcessCrashTest {
     }
     assertThat(problems).isEmpty();
     Set<String> expected = new HashSet<>();
-    for (long r = first; r < first + REQUESTS; r++) {
+    for (long r = first; r < first + total; r++) {
       expected.add(CLIENT + "." + r);
     }
     assertThat(order.keySet())
-        .containsExactlyElementsOf(java.util.stream.LongStream.range(0, REQUESTS).boxed().toList());
+        .containsExactlyElementsOf(java.util.stream.LongStream.range(0, total).boxed().toList());
     assertThat(new HashSet<>(order.values())).isEqualTo(expected);
     for (Map.Entry<Long, String> e : results.entrySet()) {
       long position = Long.parseLong(e.getValue());
@@ -390,28 +437,29 @@ class ReplicaProcessCrashTest {
         String.format(
             "%d requests at %d/s, 4 replica processes, proposal period %d ms, %d kills: all %d"
                 + " futures completed, 0 lost, one order, none applied twice; %.1f s in all%n",
-            REQUESTS,
+            total,
             RATE_PER_SECOND,
             PROPOSAL_PERIOD_MS,
-            KILLS.size(),
+            KILLS,
             results.size(),
             (end - testStart) / 1000.0));
     List<Long> node0 =
-        logs.get(NodeId.of(0)).stream()
+        logs.get(REFERENCE).stream()
             .filter(l -> l.kind() == 'A')
             .map(Line::time)
             .distinct()
             .sorted()
             .toList();
     long lastSubmission = submittedAt.get(submittedAt.size() - 1);
-    for (int k = 0; k < KILLS.size(); k++) {
+    for (int k = 0; k < KILLS; k++) {
       Restart r = restarts.get(k);
       report.append(
           String.format(
-              "kill %d of node %s: ordering stall at node 0 %d ms; restart to ready %d ms"
+              "kill %d of node %s (a leader of epoch %d): ordering stall at node 0 %d ms; restart to ready %d ms"
                   + " (JVM start to system started %d ms; ready = applied beyond position %d)%n",
               k + 1,
               r.node(),
+              victimEpochs.get(k),
               longestGap(
                   node0, killTimes.get(k), Math.min(killTimes.get(k) + 10_000, lastSubmission)),
               r.readyMs() - r.startMs(),
