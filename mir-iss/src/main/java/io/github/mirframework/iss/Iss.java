@@ -1218,7 +1218,6 @@ public final class Iss implements PassiveModule {
   }
 
   private void initEpoch(EpochNr nr, long firstSn, List<NodeId> nodeIds, LeaderSelectionPolicy p) {
-    LOG.info("{}: initializing epoch {} with {} nodes", self, nr, nodeIds.size());
     EpochState e = new EpochState(nr, SeqNr.of(firstSn), nodeIds, p);
     epochs.put(nr.value(), e);
     epoch = e;
@@ -1228,6 +1227,8 @@ public final class Iss implements PassiveModule {
       }
     }
     List<NodeId> leaders = p.leaders(nr);
+    LOG.info(
+        "{}: initializing epoch {} with {} nodes, leaders {}", self, nr, nodeIds.size(), leaders);
     PbftParams pp = params.pbftParams();
     for (int i = 0; i < leaders.size(); i++) {
       List<SeqNr> sns = new ArrayList<>(params.segmentLength());

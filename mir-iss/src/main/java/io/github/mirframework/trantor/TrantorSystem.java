@@ -6,6 +6,7 @@ import io.github.mirframework.availability.msc.MscMessages;
 import io.github.mirframework.checkpoint.CheckpointEvents;
 import io.github.mirframework.checkpoint.StableCheckpoints;
 import io.github.mirframework.checkpoint.pb.StableCheckpoint;
+import io.github.mirframework.client.ReplyModule;
 import io.github.mirframework.client.RequestReceiver;
 import io.github.mirframework.crypto.Crypto;
 import io.github.mirframework.crypto.CryptoEvents;
@@ -313,7 +314,9 @@ public final class TrantorSystem implements AutoCloseable {
 
     /**
      * Adds a request receiver (the client port) on {@code listenAddress} serving TLS with {@code
-     * identity}; requests go to the mempool.
+     * identity}; requests go to the mempool, and the application's result for each applied request
+     * goes back to its client ({@link AppLogic#applyTxsWithResults}), so that a {@code MirClient}
+     * future completes once f+1 replicas sent the same result.
      */
     public Builder requestReceiver(NodeAddress listenAddress, NodeIdentity identity) {
       this.clientAddress = Objects.requireNonNull(listenAddress, "listenAddress");
@@ -390,8 +393,10 @@ public final class TrantorSystem implements AutoCloseable {
     }
 
     /**
-     * Keeps a durable write-ahead log in {@code directory} ({@link FileWal}); default: no WAL. Note
-     * that ISS does not yet recover its orderers' state from it (see docs/iss-parts.md).
+     * Keeps a durable write-ahead log in {@code directory} ({@link FileWal}); default: no WAL. A
+     * replica started again over the same directory resumes from the newest stable checkpoint in it
+     * and replays its orderers' votes since, so it never contradicts what it sent before a crash
+     * (see docs/iss-parts.md, "Crash recovery from the WAL").
      */
     public Builder walDirectory(Path directory) {
       this.walDirectory = Objects.requireNonNull(directory, "directory");
@@ -465,13 +470,10 @@ public final class TrantorSystem implements AutoCloseable {
       FileWal fileWal = null;
       Recorder recorder = null;
       try {
-        // With a registry every replica also checks each request of an ordered batch (so a faulty
-        // leader cannot slip in a forged one); with a request receiver the results of applied
-        // requests go back to their clients through a reply sink bound to it.
+        // With a client port, the application's results go back to the clients (replies), and
+        // registered clients' signatures are checked again when their requests are ordered.
         Trantor.Clients clients =
-            new Trantor.Clients(
-                clientRegistry,
-                clientAddress != null ? new io.github.mirframework.client.ReplyModule() : null);
+            new Trantor.Clients(clientRegistry, clientAddress == null ? null : new ReplyModule());
         Map<ModuleId, Module> m = Trantor.modules(self, net, start, crypto, app, params, clients);
         // The timer must decode every event it delays, e.g. the mangler's messages.
         m.put(TIMER, new TimerModule(new EventCodec(payloadRegistry())));
@@ -513,8 +515,8 @@ public final class TrantorSystem implements AutoCloseable {
                 "the request receiver needs clients(registry), or"
                     + " insecureUnauthenticatedClientsForTesting() in tests");
           }
-          if (m.get(Trantor.REPLIES) instanceof io.github.mirframework.client.ReplyModule r) {
-            rb.replies(r);
+          if (clients.replies() != null) {
+            rb.replies(clients.replies());
           }
           rr = (clientPlaintext ? rb.plaintext() : rb.tls(clientTls)).build();
         }
