@@ -270,6 +270,7 @@ public final class TrantorSystem implements AutoCloseable {
     private EventMangler.Params perturbation;
     private long perturbationSeed;
     private NodeConfig nodeConfig = NodeConfig.defaults();
+    private io.github.mirframework.metrics.NodeMetrics metrics;
     private final Map<ModuleId, Module> extraModules = new LinkedHashMap<>();
 
     private Builder(NodeId self, AppLogic app, Trantor.Params params) {
@@ -420,6 +421,15 @@ public final class TrantorSystem implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Where the node reports its metrics (see {@code io.github.mirframework.metrics}); default
+     * none.
+     */
+    public Builder metrics(io.github.mirframework.metrics.NodeMetrics metrics) {
+      this.metrics = metrics;
+      return this;
+    }
+
     /** The node's configuration (default {@link NodeConfig#defaults()}). */
     public Builder nodeConfig(NodeConfig config) {
       this.nodeConfig = Objects.requireNonNull(config, "config");
@@ -493,7 +503,7 @@ public final class TrantorSystem implements AutoCloseable {
                   new SplittableRandom(perturbationSeed)));
         }
         m.putAll(extraModules);
-        Node.Builder nb = Node.builder(self).config(nodeConfig).modules(m);
+        Node.Builder nb = Node.builder(self).config(nodeConfig).modules(m).metrics(metrics);
         if (fileWal != null) {
           nb.wal(fileWal);
         }

@@ -21,11 +21,13 @@ import io.github.mirframework.net.NodeAddress;
 import io.github.mirframework.net.grpc.GrpcTransport;
 import io.github.mirframework.net.grpc.NodeIdentity;
 import io.github.mirframework.net.grpc.Security;
+import io.github.mirframework.samples.MetricsServer;
 import io.github.mirframework.samples.chatdemo.pb.ChatState;
 import io.github.mirframework.samples.keygen.KeygenCommand;
 import io.github.mirframework.trantor.ClientsFile;
 import io.github.mirframework.trantor.MembershipFile;
 import io.github.mirframework.trantor.Trantor;
+import io.github.mirframework.trantor.TrantorSystem;
 import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.NodeId;
 import java.io.BufferedReader;
@@ -140,6 +142,22 @@ public final class ChatCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}).")
   long drainTimeoutS;
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description =
+          "Serve Prometheus metrics of this process's replicas at http://127.0.0.1:PORT/metrics"
+              + " (0: a free port, printed at start).")
+  Integer metricsPort;
+
+  /** Serves the replicas' metrics while the chat runs (with --metrics-port). */
+  private MetricsServer metrics;
+
+  /** Adds the metrics of replica {@code n} to its builder, if metrics are served. */
+  private TrantorSystem.Builder withMetrics(TrantorSystem.Builder b, NodeId n) {
+    return metrics == null ? b : b.metrics(metrics.forNode(n));
+  }
+
   /** Reads one line; null at end of input (or Ctrl-C). */
   interface LineSource {
     /** The next line, or null at the end. */
@@ -242,6 +260,19 @@ public final class ChatCommand implements Callable<Integer> {
     if (problem != null) {
       out.accept("chat: " + problem);
       return 2;
+    }
+    if (metricsPort != null) {
+      try {
+        metrics = MetricsServer.start(metricsPort);
+      } catch (IllegalArgumentException | IOException e) {
+        out.accept("chat: cannot serve metrics: " + e.getMessage());
+        return 2;
+      }
+      MetricsServer m = metrics;
+      synchronized (owned) {
+        owned.add(m);
+      }
+      out.accept("metrics: " + m.url());
     }
     // This run's requests applied per local replica, to know when the input is "drained".
     Map<NodeId, Set<Long>> applied = new ConcurrentHashMap<>();
@@ -427,7 +458,8 @@ public final class ChatCommand implements Callable<Integer> {
               out,
               tracker(n, me, applied),
               b ->
-                  b.crypto(crypto)
+                  withMetrics(b, n)
+                      .crypto(crypto)
                       .transport(transports.get(n))
                       .requestReceiver(NodeAddress.loopback(0), identities.get(n)));
       synchronized (owned) {
@@ -510,7 +542,7 @@ public final class ChatCommand implements Callable<Integer> {
                 checkpointDirOf(n),
                 out,
                 tracker(n, me, applied),
-                b -> b.membershipFile(mf, key));
+                b -> withMetrics(b, n).membershipFile(mf, key));
       } catch (IOException e) {
         throw new ChatException(e.getMessage());
       }

@@ -3,6 +3,7 @@ package io.github.mirframework.samples.pingpong;
 import io.github.mirframework.eventlog.Recorder;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.node.Node;
+import io.github.mirframework.samples.MetricsServer;
 import io.github.mirframework.samples.TransportChoice;
 import io.github.mirframework.testing.TransportProvider;
 import io.github.mirframework.timer.TimerModule;
@@ -54,6 +55,17 @@ public final class PingPongCommand implements Callable<Integer> {
           "Record every event of node N in <dir>/node-N (read them with: mircat --src <dir>/node-0).")
   Path recordDir;
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description =
+          "Serve Prometheus metrics of both nodes at http://127.0.0.1:PORT/metrics (0: a free"
+              + " port, printed at start).")
+  Integer metricsPort;
+
+  /** Told about the metrics server once the rounds are done, before the nodes stop (tests). */
+  java.util.function.Consumer<MetricsServer> beforeStop = m -> {};
+
   @Override
   public Integer call() throws Exception {
     return run(System.out);
@@ -66,6 +78,26 @@ public final class PingPongCommand implements Callable<Integer> {
       return 2;
     }
     List<NodeId> ids = List.of(NodeId.of("0"), NodeId.of("1"));
+    MetricsServer metrics = null;
+    if (metricsPort != null) {
+      try {
+        metrics = MetricsServer.start(metricsPort);
+      } catch (IllegalArgumentException | java.io.IOException e) {
+        out.println("cannot serve metrics: " + e.getMessage());
+        return 2;
+      }
+      out.println("metrics: " + metrics.url());
+    }
+    try {
+      return run(out, ids, metrics);
+    } finally {
+      if (metrics != null) {
+        metrics.close();
+      }
+    }
+  }
+
+  private int run(PrintStream out, List<NodeId> ids, MetricsServer metrics) throws Exception {
     TransportProvider net = transport.open(ids);
     // Done when every node has received `rounds` pongs (counting all nodes together would let one
     // node finish for both when the other's first connection attempt is delayed).
@@ -94,6 +126,9 @@ public final class PingPongCommand implements Callable<Integer> {
                 }
               }));
       Node.Builder node = Node.builder(id).modules(modules);
+      if (metrics != null) {
+        node.metrics(metrics.forNode(id));
+      }
       if (recordDir != null) {
         node.interceptor(Recorder.builder(id, recordDir.resolve("node-" + id)).build());
       }
@@ -115,6 +150,9 @@ public final class PingPongCommand implements Callable<Integer> {
                   + " pongs");
           return 1;
         }
+      }
+      if (metrics != null) {
+        beforeStop.accept(metrics);
       }
     } finally {
       nodes.forEach(Node::stop);
