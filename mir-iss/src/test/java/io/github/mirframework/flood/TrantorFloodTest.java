@@ -2,10 +2,12 @@ package io.github.mirframework.flood;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.mirframework.client.MirClient;
 import io.github.mirframework.client.RequestReceiver;
 import io.github.mirframework.net.NodeAddress;
 import io.github.mirframework.net.grpc.GrpcTransport;
 import io.github.mirframework.net.grpc.NodeIdentity;
+import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.NodeId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,6 +54,12 @@ import org.junit.jupiter.api.Timeout;
  *   <li>{@code mir.flood.connections}: idle TCP connections (10,000)
  *   <li>{@code mir.flood.handshakes}: TLS handshakes, half stalled, half with a bad certificate
  *       (2,000)
+ *   <li>{@code mir.flood.streams}: streams of one 64 KiB frame each opened by a Byzantine member
+ *       (2,000)
+ *   <li>{@code mir.flood.maxSizeFrames}: frames of the largest accepted size (4 MiB) that a
+ *       Byzantine member gets into the node (100)
+ *   <li>{@code mir.flood.clientRequests}: requests of unregistered clients and requests forged in
+ *       the correct clients' names, to all four client ports (50,000)
  *   <li>{@code mir.flood.baselineSeconds}: the measurement without flood (4)
  *   <li>{@code mir.flood.maxSeconds}: the longest a flood may run (40)
  * </ul>
@@ -63,6 +72,9 @@ class TrantorFloodTest {
   static final double RATE = Double.parseDouble(System.getProperty("mir.flood.rate", "200"));
   static final int CONNECTIONS = Integer.getInteger("mir.flood.connections", 10_000);
   static final int HANDSHAKES = Integer.getInteger("mir.flood.handshakes", 2_000);
+  static final int STREAMS = Integer.getInteger("mir.flood.streams", 2_000);
+  static final int MAX_SIZE_FRAMES = Integer.getInteger("mir.flood.maxSizeFrames", 100);
+  static final int CLIENT_REQUESTS = Integer.getInteger("mir.flood.clientRequests", 50_000);
   static final Duration BASELINE =
       Duration.ofSeconds(Integer.getInteger("mir.flood.baselineSeconds", 4));
   static final Duration MAX_FLOOD =
@@ -157,6 +169,83 @@ class TrantorFloodTest {
         "node0_client_handshake_timeouts", receiver(TARGET).handshakeTimeoutsCount() - timeoutsC0);
     f.report(node);
     assertThat(flood.counters().get("handshakes")).isEqualTo(HANDSHAKES);
+  }
+
+  @Test
+  void streamChurnByAByzantineMember() throws Exception {
+    flood =
+        new StreamChurnFlood(
+            "stream-churn",
+            dep.transportAddress(TARGET),
+            dep.identities.get(BYZANTINE),
+            dep.nodeKeys.get(TARGET),
+            STREAMS,
+            64 << 10);
+    runAsByzantineMember();
+    assertThat(flood.counters().get("streams")).isEqualTo(STREAMS);
+  }
+
+  @Test
+  void maxSizeMessageFloodByAByzantineMember() throws Exception {
+    long dropped0 = dep.system(TARGET).node().droppedMessages();
+    flood =
+        new MaxSizeMessageFlood(
+            "max-size-messages",
+            dep.transportAddress(TARGET),
+            dep.identities.get(BYZANTINE),
+            dep.nodeKeys.get(TARGET),
+            MAX_SIZE_FRAMES,
+            // Every fourth junk frame is for a module that takes no network input: the node drops
+            // and counts it after it went through the transport and the node's buffers.
+            () -> 4 * (dep.system(TARGET).node().droppedMessages() - dropped0),
+            GrpcTransport.Params.DEFAULT_MAX_MESSAGE_SIZE);
+    runAsByzantineMember();
+    assertThat(flood.counters().get("frames_received")).isGreaterThanOrEqualTo(MAX_SIZE_FRAMES);
+  }
+
+  @Test
+  void freshAndForgedClientFloodOnEveryClientPort() throws Exception {
+    List<ClientIdFlood.Target> targets = new ArrayList<>();
+    for (NodeId id : FloodDeployment.NODES) {
+      targets.add(new ClientIdFlood.Target(dep.clientAddress(id), dep.nodeKeys.get(id)));
+    }
+    Map<ClientId, LongSupplier> victims = new LinkedHashMap<>();
+    for (MirClient c : dep.clients) {
+      victims.put(c.id(), c::nextRequestNumber);
+    }
+    long rejected0 = rejectedByReceivers();
+    flood =
+        new ClientIdFlood(
+            "fresh-and-forged-clients",
+            targets,
+            CLIENT_REQUESTS,
+            victims,
+            () -> rejectedByReceivers() - rejected0);
+    Figures f = run(Set.copyOf(FloodDeployment.NODES));
+    f.report(Map.of());
+    assertThat(flood.counters().get("rejected_by_receivers")).isEqualTo(CLIENT_REQUESTS);
+  }
+
+  private long rejectedByReceivers() {
+    return FloodDeployment.NODES.stream().mapToLong(id -> receiver(id).rejectedCount()).sum();
+  }
+
+  /**
+   * Runs {@link #flood}, an attack by node 3 (its key) on node 0's transport port: nodes 0 to 2 are
+   * the correct ones. Node 3's own replica keeps running, so its streams to node 0 compete with the
+   * attacker's.
+   */
+  private void runAsByzantineMember() throws Exception {
+    GrpcTransport t = transport(TARGET);
+    long received0 = t.receivedCount();
+    long refused0 = t.refusedStreamCount();
+    long dropped0 = dep.system(TARGET).node().droppedMessages();
+    Figures f = run(Set.of(NodeId.of("0"), NodeId.of("1"), NodeId.of("2")));
+    Map<String, Long> node = new TreeMap<>();
+    node.put("node0_received", t.receivedCount() - received0);
+    node.put("node0_refused_streams", t.refusedStreamCount() - refused0);
+    node.put("node0_dropped_by_node", dep.system(TARGET).node().droppedMessages() - dropped0);
+    f.report(node);
   }
 
   /** Figures of one flood. */
