@@ -136,6 +136,8 @@ public final class ClientsFile {
       ByteString key;
       try {
         key = KeyFiles.readPublicKey(keyFile);
+      } catch (NoSuchFileException e) {
+        throw new MembershipFileException(file, lineNo, "public key", "no such file: " + keyFile);
       } catch (IOException e) {
         throw new MembershipFileException(file, lineNo, "public key", e.getMessage());
       }

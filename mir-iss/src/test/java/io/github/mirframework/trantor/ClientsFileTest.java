@@ -89,6 +89,11 @@ class ClientsFileTest {
               assertThat(e.line()).isEqualTo(expectedLine);
               assertThat(e.field()).isEqualTo(field);
               assertThat(e.getMessage()).startsWith(file + ":" + expectedLine + ": ");
+              if (name.equals("missing key file")) {
+                assertThat(e.getMessage())
+                    .endsWith(
+                        "public key: no such file: " + dir.toAbsolutePath().resolve("nothing.pub"));
+              }
             });
   }
 

@@ -71,6 +71,10 @@ import picocli.CommandLine.Option;
  * <p>Without options, 4 replicas run in this process on free ports of 127.0.0.1 with keys generated
  * for the run. With {@code --membership FILE}, the replicas of the file run on its fixed addresses:
  * all initial ones in this process, or only {@code --id N} (Mir's way: one terminal per replica).
+ *
+ * <p>Requests are signed, and replicas accept registered clients only: a client with a key made for
+ * the run, or, with a membership file, {@code client-N} of the clients file keygen writes next to
+ * it (docs/trantor-system.md).
  */
 @Command(
     name = "chat",
@@ -82,6 +86,8 @@ import picocli.CommandLine.Option;
           + " with its ID, in the order the system agreed on.",
       "One replica per terminal: ./run-sample.sh keygen --nodes 4 --out keys, then"
           + " ./run-sample.sh chat --membership keys/membership --id 0 (and 1, 2, 3).",
+      "Lines are signed by the chat's client (client-N of keys/clients with --id N; a key made for"
+          + " the run without --membership); replicas accept registered clients only.",
       "Reconfiguration: type 'Config: add-node <id> <host:port>' (a spare node of the membership"
           + " file) or 'Config: remove-node <id>'.",
       "Quit with Ctrl-D (end of input) or Ctrl-C."
