@@ -250,6 +250,10 @@ class GrpcTransportHardeningTest {
     try (TestCluster c = new TestCluster(TestCluster.Mode.MUTUAL_TLS, List.of("a", "b", "c"))) {
       c.deliverToSinks().connectAll();
       GrpcTransport b = c.t("b");
+      // The raw client speaks as c: stop the real c first, or its reconnecting stream can replace
+      // the raw one before b reads the frame (seen on a loaded machine).
+      c.t("c").stop();
+      Await.until(() -> !b.hasIncomingStream(C), "c's own stream is gone");
       NodeIdentity cId = NodeIdentity.insecureForTesting(C, TestCluster.SEED);
       try (RawClient raw = RawClient.tls(b.listenAddress(), cId, keyOf(b), "c")) {
         raw.send(GrpcTransportRobustnessTest.frame("while a member"));
