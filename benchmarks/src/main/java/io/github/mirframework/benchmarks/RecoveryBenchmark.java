@@ -104,6 +104,13 @@ public class RecoveryBenchmark {
     PayloadRegistry registry;
     Node node;
     FileWal wal;
+    // Phases of the last restart: open (read, check, decode the log), build (modules and node),
+    // replay (start: the entries into ISS and the orderers, Init, restore the application).
+    long openNs;
+    long buildNs;
+    long replayNs;
+    // main only: a log directory kept between runs (written by the first), or null.
+    Path keptDir;
 
     @Setup(Level.Trial)
     public void writeLog() throws Exception {
@@ -115,7 +122,11 @@ public class RecoveryBenchmark {
               Iss.Params.defaults(MEMBERSHIP).withSegmentLength(segmentLength));
       genesis = Trantor.genesisCheckpoint(ByteString.EMPTY, params);
       registry = PayloadRegistry.withCoreTypes().registerAll(IssEvents.payloadTypes());
-      dir = WalBenchmark.newTempDir(root, "mir-recovery-bench");
+      if (keptDir != null && java.nio.file.Files.exists(keptDir.resolve("done"))) {
+        dir = keptDir; // written by an earlier run
+        return;
+      }
+      dir = keptDir != null ? keptDir : WalBenchmark.newTempDir(root, "mir-recovery-bench");
       try (FileWal wal = FileWal.open(dir, registry)) {
         EventList batch = EventList.empty();
         batch.add(
@@ -164,6 +175,9 @@ public class RecoveryBenchmark {
         }
         wal.applyEvents(batch);
       }
+      if (keptDir != null) {
+        java.nio.file.Files.createFile(keptDir.resolve("done"));
+      }
     }
 
     static Event entry(int instance, PbftEvent e) {
@@ -184,7 +198,9 @@ public class RecoveryBenchmark {
 
     @TearDown(Level.Trial)
     public void deleteLog() throws Exception {
-      WalBenchmark.deleteRecursively(dir);
+      if (keptDir == null) {
+        WalBenchmark.deleteRecursively(dir);
+      }
     }
   }
 
@@ -215,8 +231,10 @@ public class RecoveryBenchmark {
             restored.countDown();
           }
         };
+    long t0 = System.nanoTime();
     FileWal wal = FileWal.open(s.dir, s.registry);
     s.wal = wal;
+    long t1 = System.nanoTime();
     Map<ModuleId, io.github.mirframework.module.Module> modules =
         Trantor.modules(
             SELF,
@@ -233,38 +251,71 @@ public class RecoveryBenchmark {
             .module(WAL, wal)
             .wal(wal)
             .build();
+    long t2 = System.nanoTime();
     s.node.start();
     if (!restored.await(60, TimeUnit.SECONDS)) {
       throw new IllegalStateException("the replica did not get ready within 60 s");
     }
+    long t3 = System.nanoTime();
+    s.openNs = t1 - t0;
+    s.buildNs = t2 - t1;
+    s.replayNs = t3 - t2;
   }
 
   /**
-   * Restarts 8 times from one log of {@code args[0]} entries (default 100,000) and prints wall and
-   * process CPU time of each restart: a quick measurement without JMH.
+   * Restarts {@code args[1]} times (default 8) from one log of {@code args[0]} entries (default
+   * 100,000) and prints wall and process CPU time of each restart, by phase: a quick measurement
+   * without JMH. The first restart runs in a cold JVM, as a real restart does. With {@code
+   * args[2]}, a directory, the log is kept there: the first run writes it, later runs only restart
+   * from it, so that {@code RecoveryBenchmark 100000 1 DIR} in a fresh JVM measures a process
+   * restart (JVM start to ready is printed).
    */
   public static void main(String[] args) throws Exception {
+    long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
     LogState s = new LogState();
     s.entries = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int restarts = args.length > 1 ? Integer.parseInt(args[1]) : 8;
     s.root = "/tmp";
+    if (args.length > 2) {
+      s.keptDir = java.nio.file.Files.createDirectories(Path.of(args[2]));
+    }
+    long w0 = System.currentTimeMillis();
     s.writeLog();
+    System.out.println(
+        "JVM start to main: "
+            + (w0 - jvmStart)
+            + " ms; writing the log: "
+            + (System.currentTimeMillis() - w0)
+            + " ms");
     RecoveryBenchmark b = new RecoveryBenchmark();
     try {
       var os =
           (com.sun.management.OperatingSystemMXBean)
               java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-      for (int i = 0; i < 8; i++) {
+      for (int i = 0; i < restarts; i++) {
         long cpu0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
         b.restartToReady(s);
         long ms = Duration.ofNanos(System.nanoTime() - t0).toMillis();
+        if (i == 0) {
+          System.out.println(
+              "JVM start to ready (first restart): "
+                  + (System.currentTimeMillis() - jvmStart)
+                  + " ms");
+        }
         long cpuMs = Duration.ofNanos(os.getProcessCpuTime() - cpu0).toMillis();
         System.out.println(
             "restart-to-ready with "
                 + s.entries
                 + " entries: "
                 + ms
-                + " ms wall, "
+                + " ms wall (open "
+                + Duration.ofNanos(s.openNs).toMillis()
+                + ", build "
+                + Duration.ofNanos(s.buildNs).toMillis()
+                + ", replay and Init "
+                + Duration.ofNanos(s.replayNs).toMillis()
+                + "), "
                 + cpuMs
                 + " ms CPU (all threads, incl. GC and JIT)");
         s.closeNode();
