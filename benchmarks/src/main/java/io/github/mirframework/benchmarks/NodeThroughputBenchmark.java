@@ -2,10 +2,13 @@ package io.github.mirframework.benchmarks;
 
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
+import io.github.mirframework.metrics.micrometer.MicrometerMetrics;
 import io.github.mirframework.node.Node;
 import io.github.mirframework.node.NodeConfig;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -44,12 +47,20 @@ public class NodeThroughputBenchmark {
   @Param({"1", "512"})
   int batchSize;
 
+  /**
+   * Whether the node reports metrics: {@code off} (no binding: the engine's disabled path) or
+   * {@code micrometer} (the Micrometer binding into a Prometheus registry).
+   */
+  @Param({"off", "micrometer"})
+  String metrics;
+
   /** Events circulating in the ring. */
   @Param({"16384"})
   int population;
 
   private Node node;
   private Forwarder first;
+  private PrometheusMeterRegistry registry;
 
   @Setup
   public void setUp() {
@@ -65,6 +76,12 @@ public class NodeThroughputBenchmark {
       b.module("m" + i, fw[i]);
     }
     first = fw[0];
+    if (metrics.equals("micrometer")) {
+      registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      b.metrics(new MicrometerMetrics(registry).forNode(NodeId.of("bench")));
+    } else if (!metrics.equals("off")) {
+      throw new IllegalArgumentException("metrics must be off or micrometer, got " + metrics);
+    }
     node = b.build();
     node.start();
     EventList seed = EventList.withCapacity(population);
@@ -77,6 +94,9 @@ public class NodeThroughputBenchmark {
   @TearDown
   public void tearDown() {
     node.stop();
+    if (registry != null) {
+      registry.close();
+    }
   }
 
   /** Waits until {@link #EVENTS_PER_OP} events have been processed by all modules together. */

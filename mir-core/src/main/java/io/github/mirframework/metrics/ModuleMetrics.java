@@ -8,11 +8,24 @@ package io.github.mirframework.metrics;
 @FunctionalInterface
 public interface ModuleMetrics {
 
+  /** The value of {@code nanos} in {@link #batchApplied} for a batch that was not timed. */
+  long NOT_TIMED = -1;
+
+  /**
+   * Whether the next batch is to be timed. Reading the clock twice per batch costs more than the
+   * engine's own work on small batches, so a binding may time only a sample of the batches
+   * (default: every batch).
+   */
+  default boolean timeNextBatch() {
+    return true;
+  }
+
   /**
    * A batch was applied.
    *
    * @param events the number of events in the batch
-   * @param nanos the time spent in the module's {@code applyEvents}, in nanoseconds
+   * @param nanos the time spent in the module's {@code applyEvents}, in nanoseconds, or {@link
+   *     #NOT_TIMED}
    */
   void batchApplied(int events, long nanos);
 }

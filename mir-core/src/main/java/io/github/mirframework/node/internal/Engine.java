@@ -288,7 +288,8 @@ public final class Engine {
       }
     }
     EventList output = split.followUps();
-    long start = metrics == null ? 0 : System.nanoTime();
+    boolean timed = metrics != null && metrics.timeNextBatch();
+    long start = timed ? System.nanoTime() : 0;
     try {
       switch (batch.module()) {
         case PassiveModule p -> {
@@ -308,7 +309,8 @@ public final class Engine {
       throw new ModuleFailedException(batch.moduleId(), "failed to apply events", t);
     }
     if (metrics != null) {
-      metrics.batchApplied(split.plain().size(), System.nanoTime() - start);
+      metrics.batchApplied(
+          split.plain().size(), timed ? System.nanoTime() - start : ModuleMetrics.NOT_TIMED);
     }
     return output;
   }
