@@ -431,6 +431,11 @@ public final class RequestReceiver implements AutoCloseable {
   private final AtomicLong framesRead = new AtomicLong();
   private final AtomicLong refusedFrames = new AtomicLong();
   private final AtomicLong streamsOpened = new AtomicLong();
+  private final AtomicLong pausedForUnreadAnswers = new AtomicLong();
+
+  /** Refusals kept for one stream at most (one frame may refuse thousands of requests). */
+  private static final long MAX_UNSENT_ANSWER_BYTES = 1 << 20;
+
   private volatile long parkedPeak;
 
   private RequestReceiver(Builder b) {
@@ -738,6 +743,14 @@ public final class RequestReceiver implements AutoCloseable {
     return parkedPeak;
   }
 
+  /**
+   * Times a stream stopped being read because the answers to its earlier requests were not yet
+   * written (its client does not read them); it is read again once they are.
+   */
+  public long streamsPausedForUnreadAnswersCount() {
+    return pausedForUnreadAnswers.get();
+  }
+
   /** Open TCP connections on the client port. */
   public int openConnections() {
     return limiter.open();
@@ -946,6 +959,8 @@ public final class RequestReceiver implements AutoCloseable {
     private long handled;
     private boolean handledDirty;
     private final List<RequestAck> notAccepted = new ArrayList<>();
+    private long notAcceptedBytes;
+    private boolean readPaused;
     private final ArrayDeque<Reply> replies = new ArrayDeque<>();
     private long replyBytes;
 
@@ -972,7 +987,7 @@ public final class RequestReceiver implements AutoCloseable {
               }
               handle(batch);
               if (!done) {
-                responses.request(1);
+                requestNextFrameLocked();
               }
             }
           };
@@ -1032,12 +1047,38 @@ public final class RequestReceiver implements AutoCloseable {
       synchronized (this) {
         handled += batch.getRequestsCount();
         handledDirty = true;
-        notAccepted.addAll(refused);
+        for (RequestAck a : refused) {
+          addNotAcceptedLocked(a);
+        }
         for (Reply r : cached) {
           addReplyLocked(r);
         }
       }
       flush();
+    }
+
+    /**
+     * Reads the next frame only once the answers to the earlier ones are written: a client that
+     * does not read its answers is not read either, so its answers cannot pile up.
+     */
+    private void requestNextFrameLocked() {
+      if (notAccepted.isEmpty()) {
+        responses.request(1);
+      } else {
+        readPaused = true;
+        pausedForUnreadAnswers.incrementAndGet();
+      }
+    }
+
+    /** Keeps an answer, within the stream's budget (one frame may refuse many requests). */
+    private void addNotAcceptedLocked(RequestAck a) {
+      int size = a.getSerializedSize();
+      if (notAcceptedBytes + size
+          > Math.min(params.sessionOutboundBytes(), MAX_UNSENT_ANSWER_BYTES)) {
+        return; // the client does not learn that this one was refused; it resubmits it
+      }
+      notAccepted.add(a);
+      notAcceptedBytes += size;
     }
 
     private RequestAck ack(Request r, RequestAck.Status status, String reason) {
@@ -1108,6 +1149,7 @@ public final class RequestReceiver implements AutoCloseable {
             SessionFrame.newBuilder().setHandled(handled).addAllNotAccepted(notAccepted);
         handledDirty = false;
         notAccepted.clear();
+        notAcceptedBytes = 0;
         long bytes = 0;
         while (!replies.isEmpty() && bytes < 256 << 10) {
           Reply r = replies.pollFirst();
@@ -1124,6 +1166,10 @@ public final class RequestReceiver implements AutoCloseable {
           done = true;
           return;
         }
+      }
+      if (readPaused && notAccepted.isEmpty()) {
+        readPaused = false;
+        responses.request(1);
       }
     }
 
@@ -1161,6 +1207,7 @@ public final class RequestReceiver implements AutoCloseable {
     private final ServerCallStreamObserver<R> responses;
     private final boolean acks;
     private volatile boolean done;
+    private boolean readPaused; // guarded by this
 
     Ingress(ServerCallStreamObserver<R> responses, boolean acks) {
       this.responses = responses;
@@ -1168,7 +1215,28 @@ public final class RequestReceiver implements AutoCloseable {
       streamsOpened.incrementAndGet();
       responses.disableAutoRequest();
       responses.setOnCancelHandler(this::ended);
+      responses.setOnReadyHandler(this::onReady);
       responses.request(1);
+    }
+
+    /**
+     * Reads the next request only while the answers can be written: a client that does not read its
+     * answers is not read either, so they cannot pile up.
+     */
+    private void requestNextLocked() {
+      if (!acks || responses.isReady()) {
+        responses.request(1);
+      } else {
+        readPaused = true;
+        pausedForUnreadAnswers.incrementAndGet();
+      }
+    }
+
+    private synchronized void onReady() {
+      if (readPaused && !done) {
+        readPaused = false;
+        responses.request(1);
+      }
     }
 
     @Override
@@ -1185,7 +1253,7 @@ public final class RequestReceiver implements AutoCloseable {
               }
               handle(r);
               if (!done) {
-                responses.request(1);
+                requestNextLocked();
               }
             }
           };
