@@ -40,8 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@link ReplicaProcess}: {@link TrantorSystem} over gRPC with mutual TLS on fixed addresses from
  * a membership file, a file WAL, a checkpoint directory), and a {@link MirClient} submitting signed
  * requests at a steady rate. Three times, a replica is killed with SIGKILL ({@link
- * Process#destroyForcibly()}), each time one that leads a segment of the current epoch (the same
- * one again if it leads again), and started again with the same arguments after 1 s.
+ * Process#destroyForcibly()}), each time one that leads a segment of the current epoch (a replica
+ * killed before, if it leads again), and started again with the same arguments after 1 s.
  *
  * <p>Checked: every request's future completes (f+1 replicas sent the same result, its position in
  * the order); all replicas and all their incarnations applied the same request at every position;
@@ -314,27 +314,35 @@ class ReplicaProcessCrashTest {
         1000 / RATE_PER_SECOND,
         TimeUnit.MILLISECONDS);
 
-    // Kill a leader once node 0 applied 10 %, 35 % and 60 % of REQUESTS (and the previous
-    // victim is ready again), keep it down for DOWN, start it again, wait until it is ready. The
-    // load goes on meanwhile, whatever the machine's speed.
+    // Kill a leader once node 0 applied 100 requests, and then each time once the previous victim
+    // is ready again and node 0 applied 100 more since; keep it down for DOWN, start it again,
+    // wait until it is ready. The load goes on meanwhile, whatever the machine's speed.
     List<Long> killTimes = new ArrayList<>();
     List<Restart> restarts = new ArrayList<>();
     List<NodeId> victims = new ArrayList<>();
     List<Long> victimEpochs = new ArrayList<>();
     for (int k = 0; k < KILLS; k++) {
-      long threshold = REQUESTS * (10 + 25 * k) / 100;
+      long threshold = (restarts.isEmpty() ? 0 : restarts.get(restarts.size() - 1).target()) + 100;
       await(
           "node 0 applied " + threshold + " requests",
           Duration.ofSeconds(120),
           io(() -> progress(REFERENCE) >= threshold));
-      // The victim leads a segment of node 0's current epoch; the previous victim if it leads
-      // again (a replica killed several times), else the first leader other than node 0.
+      // The victim leads a segment of node 0's current epoch: the first victim killed before that
+      // leads again (a replica killed several times), else node 1 if it leads, else the first
+      // leader other than node 0.
       Map.Entry<Long, List<NodeId>> leaders = currentLeaders();
-      NodeId previous = victims.isEmpty() ? NodeId.of(1) : victims.get(victims.size() - 1);
+      List<NodeId> preferred = new ArrayList<>(victims);
+      preferred.add(NodeId.of(1));
       NodeId victim =
-          leaders.getValue().contains(previous)
-              ? previous
-              : leaders.getValue().stream().filter(n -> !n.equals(REFERENCE)).findFirst().get();
+          preferred.stream()
+              .filter(leaders.getValue()::contains)
+              .findFirst()
+              .orElseGet(
+                  () ->
+                      leaders.getValue().stream()
+                          .filter(n -> !n.equals(REFERENCE))
+                          .findFirst()
+                          .orElseThrow());
       victims.add(victim);
       victimEpochs.add(leaders.getKey());
       killTimes.add(System.currentTimeMillis());
