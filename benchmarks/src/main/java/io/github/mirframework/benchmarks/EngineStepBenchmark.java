@@ -2,10 +2,16 @@ package io.github.mirframework.benchmarks;
 
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
+import io.github.mirframework.metrics.ModuleGauges;
+import io.github.mirframework.metrics.ModuleMetrics;
+import io.github.mirframework.metrics.NodeMetrics;
+import io.github.mirframework.metrics.micrometer.MicrometerMetrics;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.node.NodeConfig;
 import io.github.mirframework.node.internal.Engine;
 import io.github.mirframework.types.ModuleId;
+import io.github.mirframework.types.NodeId;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +50,12 @@ public class EngineStepBenchmark {
   @Param({"1", "512"})
   int batchSize;
 
+  /** Whether batches are reported to the Micrometer binding ({@code micrometer}) or not. */
+  @Param({"off", "micrometer"})
+  String metrics;
+
   private Engine engine;
+  private ModuleMetrics[] moduleMetrics;
 
   @Setup
   public void setUp() {
@@ -59,6 +70,29 @@ public class EngineStepBenchmark {
       seed.add(Events.testingUint(ModuleId.of("m" + (i % modules)), i));
     }
     engine.route(seed);
+    moduleMetrics = new ModuleMetrics[modules];
+    if (metrics.equals("micrometer")) {
+      NodeMetrics nm = new MicrometerMetrics(new SimpleMeterRegistry()).forNode(NodeId.of("b"));
+      for (int i = 0; i < modules; i++) {
+        int slot = i;
+        moduleMetrics[i] =
+            nm.module(
+                engine.moduleId(i),
+                new ModuleGauges() {
+                  @Override
+                  public int bufferedEvents() {
+                    return engine.bufferedEvents(slot);
+                  }
+
+                  @Override
+                  public long processedEvents() {
+                    return engine.processedEvents(slot);
+                  }
+                });
+      }
+    } else if (!metrics.equals("off")) {
+      throw new IllegalArgumentException("metrics must be off or micrometer, got " + metrics);
+    }
   }
 
   /** Processes {@link #STEPS} batches; reported per event. */
@@ -69,7 +103,7 @@ public class EngineStepBenchmark {
     for (int i = 0; i < STEPS; i++) {
       Engine.Batch b = engine.nextBatch();
       events += b.events().size();
-      engine.complete(b, Engine.process(b, null));
+      engine.complete(b, Engine.process(b, null, moduleMetrics[b.slot()]));
     }
     return events;
   }

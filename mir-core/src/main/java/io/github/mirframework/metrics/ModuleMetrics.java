@@ -12,11 +12,13 @@ public interface ModuleMetrics {
   long NOT_TIMED = -1;
 
   /**
-   * Whether the next batch is to be timed. Reading the clock twice per batch costs more than the
-   * engine's own work on small batches, so a binding may time only a sample of the batches
-   * (default: every batch).
+   * Whether the batch about to be applied is to be timed. Reading the clock twice per batch costs
+   * more than the engine's own work on small batches, so a binding may time only a sample of the
+   * batches (default: every batch).
+   *
+   * @param events the number of events in the batch
    */
-  default boolean timeNextBatch() {
+  default boolean timeBatch(int events) {
     return true;
   }
 

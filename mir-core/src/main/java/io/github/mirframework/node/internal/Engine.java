@@ -288,7 +288,7 @@ public final class Engine {
       }
     }
     EventList output = split.followUps();
-    boolean timed = metrics != null && metrics.timeNextBatch();
+    boolean timed = metrics != null && metrics.timeBatch(split.plain().size());
     long start = timed ? System.nanoTime() : 0;
     try {
       switch (batch.module()) {

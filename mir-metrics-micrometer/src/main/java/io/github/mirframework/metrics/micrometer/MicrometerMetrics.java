@@ -66,7 +66,10 @@ public final class MicrometerMetrics {
   private final List<Object> sources = new CopyOnWriteArrayList<>();
 
   /** The default {@link #MicrometerMetrics(MeterRegistry, int) timing sample period}. */
-  public static final int DEFAULT_TIMING_SAMPLE_PERIOD = 16;
+  public static final int DEFAULT_TIMING_SAMPLE_PERIOD = 256;
+
+  /** Batches of at least this many events are always timed. */
+  public static final int ALWAYS_TIMED_EVENTS = 64;
 
   private final int timingSamplePeriod;
 
@@ -78,10 +81,11 @@ public final class MicrometerMetrics {
   }
 
   /**
-   * Publishes into {@code registry}, timing one batch of every {@code timingSamplePeriod} of each
-   * module (1: every batch). Reading the clock costs tens of nanoseconds, as much as the engine's
-   * own work per event, so timing every batch of a module that gets small batches slows it down;
-   * the time a module spends is extrapolated from the sample.
+   * Publishes into {@code registry}, timing every batch of at least {@value #ALWAYS_TIMED_EVENTS}
+   * events and one in {@code timingSamplePeriod} of the smaller ones of each module (1: every
+   * batch). Reading the clock costs tens of nanoseconds, more than the engine's own work per event,
+   * so timing every small batch would slow a module down; the time a module spends is estimated
+   * from the sample.
    *
    * @throws IllegalArgumentException if {@code timingSamplePeriod} is below 1
    */
@@ -114,8 +118,9 @@ public final class MicrometerMetrics {
 
   /**
    * One module's counters, written by its worker thread only, read by scrapes. Every batch is
-   * counted; one batch in {@code samplePeriod} is timed, and the total time is extrapolated from
-   * the timed ones.
+   * counted. Batches of at least {@link #ALWAYS_TIMED_EVENTS} events are always timed (the clock
+   * costs little next to them), smaller ones one in {@code samplePeriod}; each timed batch counts
+   * for the batches it stands for (the total time is an unbiased estimate).
    */
   static final class ModuleCounters implements ModuleMetrics {
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -123,10 +128,10 @@ public final class MicrometerMetrics {
     // the worker threads of different modules do not slow each other down (false sharing).
     private static final int EVENTS = 8;
     private static final int BATCHES = 9;
-    private static final int TIMED_BATCHES = 10;
-    private static final int TIMED_NANOS = 11;
-    private static final int UNTIL_TIMED = 12;
-    private final long[] slots = new long[UNTIL_TIMED + 9];
+    private static final int WEIGHTED_NANOS = 10;
+    private static final int UNTIL_TIMED = 11;
+    private static final int WEIGHT = 12;
+    private final long[] slots = new long[WEIGHT + 9];
     private final int samplePeriod;
 
     ModuleCounters(int samplePeriod) {
@@ -134,11 +139,16 @@ public final class MicrometerMetrics {
     }
 
     @Override
-    public boolean timeNextBatch() {
+    public boolean timeBatch(int events) {
+      if (events >= ALWAYS_TIMED_EVENTS) {
+        slots[WEIGHT] = 1;
+        return true;
+      }
       if (--slots[UNTIL_TIMED] > 0) {
         return false;
       }
       slots[UNTIL_TIMED] = samplePeriod;
+      slots[WEIGHT] = samplePeriod;
       return true;
     }
 
@@ -148,8 +158,8 @@ public final class MicrometerMetrics {
       SLOTS.setRelease(slots, EVENTS, slots[EVENTS] + n);
       SLOTS.setRelease(slots, BATCHES, slots[BATCHES] + 1);
       if (elapsedNanos != NOT_TIMED) {
-        SLOTS.setRelease(slots, TIMED_NANOS, slots[TIMED_NANOS] + elapsedNanos);
-        SLOTS.setRelease(slots, TIMED_BATCHES, slots[TIMED_BATCHES] + 1);
+        SLOTS.setRelease(
+            slots, WEIGHTED_NANOS, slots[WEIGHTED_NANOS] + elapsedNanos * slots[WEIGHT]);
       }
     }
 
@@ -166,8 +176,7 @@ public final class MicrometerMetrics {
     }
 
     double totalMillis() {
-      long timed = read(TIMED_BATCHES);
-      return timed == 0 ? 0 : read(TIMED_NANOS) / 1e6 * ((double) read(BATCHES) / timed);
+      return read(WEIGHTED_NANOS) / 1e6;
     }
   }
 
