@@ -35,7 +35,9 @@ import java.util.function.LongSupplier;
  * attempt to take them) and carry a signature by a key that is not the victim's. Each target gets
  * three streams: a {@code Session} stream whose answers the attacker reads, one whose answers it
  * never reads, and a {@code Submit} stream (one answer per request) whose answers it never reads; a
- * stream the node ends is opened again. Threads: the connections' event loops.
+ * stream the node ends is opened again. A node reads a silent stream only while it can write the
+ * answers, so the silent streams soon stall and the reading ones carry the rest. Threads: the
+ * connections' event loops.
  */
 class ClientIdFlood implements Flood {
   static final int BATCH = 50;
@@ -51,6 +53,7 @@ class ClientIdFlood implements Flood {
   private final List<ByteString> signatures = new ArrayList<>();
   private final AtomicLong next = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
+  private final AtomicLong sentOnReadingStreams = new AtomicLong();
   private final AtomicLong answersRead = new AtomicLong();
   private final AtomicLong streams = new AtomicLong();
   private final Map<String, AtomicLong> endings = new ConcurrentHashMap<>();
@@ -199,6 +202,9 @@ class ClientIdFlood implements Flood {
           }
           c.sendMessage((ReqT) b.build());
           sent.addAndGet(b.getRequestsCount());
+          if (reads) {
+            sentOnReadingStreams.addAndGet(b.getRequestsCount());
+          }
         } else {
           long i = next.getAndIncrement();
           if (i >= count) {
@@ -206,6 +212,9 @@ class ClientIdFlood implements Flood {
           }
           c.sendMessage((ReqT) request(i));
           sent.incrementAndGet();
+          if (reads) {
+            sentOnReadingStreams.incrementAndGet();
+          }
         }
       }
     }
@@ -231,10 +240,13 @@ class ClientIdFlood implements Flood {
     }
   }
 
-  /** Whether every request was sent and the targets have rejected them all. */
+  /**
+   * Whether every request was sent and those on the streams whose answers the attacker reads were
+   * all answered (the node reads the silent streams only while their answers can be written).
+   */
   @Override
   public boolean finished() {
-    return started && sent.get() >= count && rejected.getAsLong() >= count;
+    return started && sent.get() >= count && answersRead.get() >= sentOnReadingStreams.get();
   }
 
   @Override
@@ -246,6 +258,7 @@ class ClientIdFlood implements Flood {
   public Map<String, Long> counters() {
     Map<String, Long> m = new TreeMap<>();
     m.put("requests_sent", sent.get());
+    m.put("requests_sent_on_silent_streams", sent.get() - sentOnReadingStreams.get());
     m.put("rejected_by_receivers", rejected.getAsLong());
     m.put("answers_read", answersRead.get());
     m.put("streams", streams.get());
