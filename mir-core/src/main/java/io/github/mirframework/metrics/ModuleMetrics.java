@@ -1,5 +1,7 @@
 package io.github.mirframework.metrics;
 
+import com.google.protobuf.Descriptors.Descriptor;
+
 /**
  * Records the batches one module applies. Called by the module's worker thread only (one batch at a
  * time), so an implementation needs no more thread-safety than its readers require; it must be
@@ -21,6 +23,21 @@ public interface ModuleMetrics {
   default boolean timeBatch(int events) {
     return true;
   }
+
+  /**
+   * Whether the module's applied events are to be counted by payload type ({@link #eventApplied}),
+   * e.g. to see epochs ({@code mir.iss.NewEpoch}) or delivered certificates ({@code
+   * mir.iss.DeliverCert}) go by. Default: no, since it costs a call per event.
+   */
+  default boolean countsEventTypes() {
+    return false;
+  }
+
+  /**
+   * An event of this payload type was applied (only if {@link #countsEventTypes()}); called before
+   * {@link #batchApplied} for each event of the batch.
+   */
+  default void eventApplied(Descriptor payloadType) {}
 
   /**
    * A batch was applied.

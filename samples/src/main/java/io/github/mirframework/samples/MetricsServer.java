@@ -14,9 +14,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
- * The samples' {@code --metrics-port}: one Prometheus registry for every node of the process (plus
- * JVM memory, thread and CPU meters), served at {@code http://127.0.0.1:PORT/metrics}. Thread-safe;
- * {@link #close()} stops the HTTP server.
+ * The samples' {@code --metrics-port}: one Prometheus registry for every node of the process (with
+ * events counted by payload type, plus JVM memory, thread and CPU meters), served at {@code
+ * http://127.0.0.1:PORT/metrics}. Thread-safe; {@link #close()} stops the HTTP server.
  */
 public final class MetricsServer implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
@@ -44,7 +44,9 @@ public final class MetricsServer implements AutoCloseable {
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
-    MicrometerMetrics metrics = new MicrometerMetrics(registry);
+    // The samples are slow enough to count every event by type (epochs, certificates, ...).
+    MicrometerMetrics metrics =
+        new MicrometerMetrics(registry, MicrometerMetrics.DEFAULT_TIMING_SAMPLE_PERIOD, true);
     PrometheusEndpoint endpoint =
         PrometheusEndpoint.start(
             registry, metrics, new InetSocketAddress(InetAddress.getLoopbackAddress(), port));

@@ -309,10 +309,19 @@ public final class Engine {
       throw new ModuleFailedException(batch.moduleId(), "failed to apply events", t);
     }
     if (metrics != null) {
-      metrics.batchApplied(
-          split.plain().size(), timed ? System.nanoTime() - start : ModuleMetrics.NOT_TIMED);
+      report(metrics, split.plain(), timed ? System.nanoTime() - start : ModuleMetrics.NOT_TIMED);
     }
     return output;
+  }
+
+  /** Reports an applied batch (kept out of {@link #process} so that it stays small). */
+  private static void report(ModuleMetrics metrics, EventList applied, long nanos) {
+    if (metrics.countsEventTypes()) {
+      for (int i = 0, n = applied.size(); i < n; i++) {
+        metrics.eventApplied(applied.get(i).payload().getDescriptorForType());
+      }
+    }
+    metrics.batchApplied(applied.size(), nanos);
   }
 
   /** Whether input from active modules is currently paused. */

@@ -1,5 +1,6 @@
 package io.github.mirframework.metrics.micrometer;
 
+import com.google.protobuf.Descriptors.Descriptor;
 import io.github.mirframework.metrics.ModuleGauges;
 import io.github.mirframework.metrics.ModuleMetrics;
 import io.github.mirframework.metrics.NodeGauges;
@@ -8,6 +9,7 @@ import io.github.mirframework.metrics.TransportStats;
 import io.github.mirframework.metrics.TransportStats.PeerStats;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.NodeId;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
@@ -16,12 +18,14 @@ import io.micrometer.core.instrument.Tags;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
 /**
@@ -38,6 +42,8 @@ import java.util.function.ToLongFunction;
  *       calls (the time is extrapolated from a sample of the batches, see {@link
  *       #MicrometerMetrics(MeterRegistry, int)});
  *   <li>{@code mir.module.queue} (gauge): events waiting in the module's buffer;
+ *   <li>{@code mir.module.event.types} (counter, tag {@code type}; only if asked for, see {@link
+ *       #MicrometerMetrics(MeterRegistry, int, boolean)}): events applied by payload type;
  *   <li>{@code mir.node.buffered.events}, {@code mir.node.buffered.bytes}, {@code
  *       mir.node.input.paused} (gauges) and {@code mir.node.messages.dropped} (counter, tag {@code
  *       reason}): the node's buffers, back-pressure and received messages no module takes;
@@ -72,6 +78,7 @@ public final class MicrometerMetrics {
   public static final int ALWAYS_TIMED_EVENTS = 64;
 
   private final int timingSamplePeriod;
+  private final boolean countEventTypes;
 
   /**
    * Publishes into {@code registry}, timing one batch in {@value #DEFAULT_TIMING_SAMPLE_PERIOD}.
@@ -90,6 +97,18 @@ public final class MicrometerMetrics {
    * @throws IllegalArgumentException if {@code timingSamplePeriod} is below 1
    */
   public MicrometerMetrics(MeterRegistry registry, int timingSamplePeriod) {
+    this(registry, timingSamplePeriod, false);
+  }
+
+  /**
+   * Like {@link #MicrometerMetrics(MeterRegistry, int)}; with {@code countEventTypes}, also counts
+   * the events each module applies by payload type ({@code mir.module.event.types}, tag {@code
+   * type}), which shows protocol progress such as epochs ({@code mir.iss.NewEpoch}) or delivered
+   * certificates ({@code mir.iss.DeliverCert}) at the cost of a counter increment per event.
+   */
+  public MicrometerMetrics(
+      MeterRegistry registry, int timingSamplePeriod, boolean countEventTypes) {
+    this.countEventTypes = countEventTypes;
     this.registry = Objects.requireNonNull(registry, "registry");
     if (timingSamplePeriod < 1) {
       throw new IllegalArgumentException(
@@ -133,9 +152,28 @@ public final class MicrometerMetrics {
     private static final int WEIGHT = 12;
     private final long[] slots = new long[WEIGHT + 9];
     private final int samplePeriod;
+    private final Function<Descriptor, Counter> typeCounter;
+    // Worker thread only.
+    private final IdentityHashMap<Descriptor, Counter> types = new IdentityHashMap<>();
 
-    ModuleCounters(int samplePeriod) {
+    ModuleCounters(int samplePeriod, Function<Descriptor, Counter> typeCounter) {
       this.samplePeriod = samplePeriod;
+      this.typeCounter = typeCounter;
+    }
+
+    @Override
+    public boolean countsEventTypes() {
+      return typeCounter != null;
+    }
+
+    @Override
+    public void eventApplied(Descriptor payloadType) {
+      Counter c = types.get(payloadType);
+      if (c == null) {
+        c = typeCounter.apply(payloadType);
+        types.put(payloadType, c);
+      }
+      c.increment();
     }
 
     @Override
@@ -190,7 +228,16 @@ public final class MicrometerMetrics {
     @Override
     public ModuleMetrics module(ModuleId module, ModuleGauges gauges) {
       Tags tags = Tags.of("node", node, "module", module.value());
-      ModuleCounters c = new ModuleCounters(timingSamplePeriod);
+      ModuleCounters c =
+          new ModuleCounters(
+              timingSamplePeriod,
+              !countEventTypes
+                  ? null
+                  : type ->
+                      Counter.builder("mir.module.event.types")
+                          .description("events applied by the module, by payload type")
+                          .tags(tags.and("type", type.getFullName()))
+                          .register(registry));
       sources.add(c);
       sources.add(gauges);
       FunctionCounter.builder("mir.module.events", c, ModuleCounters::events)

@@ -85,7 +85,7 @@ class MicrometerMetricsTest {
   @Test
   void aShortRunReportsNonZeroCountersAndTheEndpointServesPrometheusText() throws Exception {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    MicrometerMetrics metrics = new MicrometerMetrics(registry);
+    MicrometerMetrics metrics = new MicrometerMetrics(registry, 1, true);
     InProcessNetwork net = new InProcessNetwork(List.of(A, B));
     Membership membership =
         new Membership(
@@ -123,6 +123,15 @@ class MicrometerMetricsTest {
       assertThat(apply.totalTime(TimeUnit.NANOSECONDS)).isPositive();
       Gauge queue = registry.get("mir.module.queue").tags("node", "a", "module", "net").gauge();
       assertThat(queue.value()).isGreaterThanOrEqualTo(0);
+
+      // Events by type: b's app applied the messages as received messages.
+      assertThat(
+              registry
+                  .get("mir.module.event.types")
+                  .tags("node", "b", "module", "app", "type", "mir.core.MessageReceived")
+                  .counter()
+                  .count())
+          .isEqualTo(MESSAGES);
 
       // Transport counters: a sent MESSAGES messages to b, b received them from a.
       metrics.refresh();

@@ -44,7 +44,12 @@ class ChatMetricsTest {
           .containsPattern(
               "mir_transport_peer_messages_sent_total\\{node=\"1\",peer=\"2\",transport=\"net\"}"
                   + " [1-9]")
-          .contains("mir_transport_messages_received_total{node=\"0\",transport=\"net\"}");
+          .contains("mir_transport_messages_received_total{node=\"0\",transport=\"net\"}")
+          // Ordering progress, from events counted by type: certificates delivered to the batch
+          // fetcher.
+          .containsPattern(
+              "mir_module_event_types_total\\{module=\"batchfetcher\",node=\"0\","
+                  + "type=\"mir.iss.DeliverCert\"} [1-9]");
       assertThat(chat.finish()).isZero();
     }
   }
