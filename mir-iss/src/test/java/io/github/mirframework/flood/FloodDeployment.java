@@ -37,15 +37,26 @@ final class FloodDeployment implements AutoCloseable {
   static final long SEED = 4242;
 
   /**
-   * The replicas' buffers are sized for four of them in one 256 MiB heap (the defaults, 64 MiB of
-   * received messages in the transport and 256 MiB of event payloads in the node, assume a heap of
-   * a gigabyte or more per replica): 32 MiB of received messages (8 MiB per peer), and input paused
-   * above 32 MiB of buffered payloads.
+   * Whether the replicas keep the default buffer sizes ({@code -Dmir.flood.defaultBuffers=true}),
+   * which assume a heap of a gigabyte or more per replica: 64 MiB of received messages in the
+   * transport and 256 MiB of event payloads in the node.
+   */
+  static final boolean DEFAULT_BUFFERS = Boolean.getBoolean("mir.flood.defaultBuffers");
+
+  /**
+   * Unless {@link #DEFAULT_BUFFERS}, the replicas' buffers are sized for four of them in one 256
+   * MiB heap: 32 MiB of received messages (8 MiB per peer), and input paused above 32 MiB of
+   * buffered payloads.
    */
   static final GrpcTransport.Params TRANSPORT_PARAMS =
-      GrpcTransport.Params.defaults().withInboxBytes(32L << 20, 8L << 20);
+      DEFAULT_BUFFERS
+          ? GrpcTransport.Params.defaults()
+          : GrpcTransport.Params.defaults().withInboxBytes(32L << 20, 8L << 20);
 
-  static final NodeConfig NODE_CONFIG = NodeConfig.defaults().withInputBytes(32L << 20, 24L << 20);
+  static final NodeConfig NODE_CONFIG =
+      DEFAULT_BUFFERS
+          ? NodeConfig.defaults()
+          : NodeConfig.defaults().withInputBytes(32L << 20, 24L << 20);
 
   final Map<NodeId, NodeIdentity> identities = new LinkedHashMap<>();
   final Map<NodeId, ByteString> nodeKeys = new LinkedHashMap<>();
