@@ -12,6 +12,7 @@ import io.github.mirframework.net.NodeAddress;
 import io.github.mirframework.net.grpc.GrpcTransport;
 import io.github.mirframework.net.grpc.NodeIdentity;
 import io.github.mirframework.net.grpc.Security;
+import io.github.mirframework.node.NodeConfig;
 import io.github.mirframework.trantor.AppLogic;
 import io.github.mirframework.trantor.Trantor;
 import io.github.mirframework.trantor.TrantorSystem;
@@ -34,6 +35,28 @@ import java.util.Map;
 final class FloodDeployment implements AutoCloseable {
   static final List<NodeId> NODES = NodeId.range(4);
   static final long SEED = 4242;
+
+  /**
+   * Whether the replicas keep the default buffer sizes ({@code -Dmir.flood.defaultBuffers=true}),
+   * which assume a heap of a gigabyte or more per replica: 64 MiB of received messages in the
+   * transport and 256 MiB of event payloads in the node.
+   */
+  static final boolean DEFAULT_BUFFERS = Boolean.getBoolean("mir.flood.defaultBuffers");
+
+  /**
+   * Unless {@link #DEFAULT_BUFFERS}, the replicas' buffers are sized for four of them in one 256
+   * MiB heap: 32 MiB of received messages (8 MiB per peer), and input paused above 32 MiB of
+   * buffered payloads.
+   */
+  static final GrpcTransport.Params TRANSPORT_PARAMS =
+      DEFAULT_BUFFERS
+          ? GrpcTransport.Params.defaults()
+          : GrpcTransport.Params.defaults().withInboxBytes(32L << 20, 8L << 20);
+
+  static final NodeConfig NODE_CONFIG =
+      DEFAULT_BUFFERS
+          ? NodeConfig.defaults()
+          : NodeConfig.defaults().withInputBytes(32L << 20, 24L << 20);
 
   final Map<NodeId, NodeIdentity> identities = new LinkedHashMap<>();
   final Map<NodeId, ByteString> nodeKeys = new LinkedHashMap<>();
@@ -70,7 +93,7 @@ final class FloodDeployment implements AutoCloseable {
         GrpcTransport t =
             GrpcTransport.builder(id, NodeAddress.loopback(0))
                 .security(Security.mutualTls(identities.get(id), nodeKeys))
-                .params(GrpcTransport.Params.defaults())
+                .params(TRANSPORT_PARAMS)
                 .build();
         transports.put(id, t);
         t.start();
@@ -102,6 +125,7 @@ final class FloodDeployment implements AutoCloseable {
                 .requestReceiver(NodeAddress.loopback(0), identities.get(id))
                 .clients(registry)
                 .module(SimpleMempool.DEFAULT_ID, mempool)
+                .nodeConfig(NODE_CONFIG)
                 .build());
       }
       for (TrantorSystem s : systems.values()) {

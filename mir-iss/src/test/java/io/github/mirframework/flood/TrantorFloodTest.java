@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -39,15 +40,16 @@ import org.junit.jupiter.api.Timeout;
  * Floods against a running 4-node Trantor deployment ({@link FloodDeployment}) while correct
  * clients submit signed requests at a steady rate. For each flood: the correct nodes keep ordering
  * during it, every submitted request is applied exactly once at every correct node after it (none
- * lost, none twice, same order), the heap stays bounded, and the figures (requests/s ordered with
- * and without the flood, request latency, peak heap, descriptors) are printed as one {@code
- * FLOOD-FIGURES} line and appended to {@code target/flood-figures.txt}.
+ * lost, none twice, same order), the live heap (after full collections) stays below half of the
+ * heap, and the figures (requests/s ordered with and without the flood, request latency, heap,
+ * descriptors) are printed as one {@code FLOOD-FIGURES} line and appended to {@code
+ * target/flood-figures.txt}. docs/security.md describes the floods and has their figures.
  *
  * <p>Runs in its own JVM with a small fixed heap (the {@code flood-test} execution of surefire in
- * mir-iss/pom.xml, {@code -Xmx256m}), so a leak fails it with an {@link OutOfMemoryError}. Every
- * flood is bounded in count and in time, uses the loopback interface only, and is closed with the
- * deployment after each test. Counts (defaults small enough for a 2-core CI machine; the figures in
- * docs/security.md use the larger counts) are set with system properties:
+ * mir-iss/pom.xml, {@code -Xmx256m}, exiting on {@link OutOfMemoryError}), so a leak fails it.
+ * Every flood is bounded in count and in time, uses the loopback interface only, and is closed with
+ * the deployment after each test. Counts (defaults small enough for a 2-core CI machine; the
+ * figures in docs/security.md use the larger counts) are set with system properties:
  *
  * <ul>
  *   <li>{@code mir.flood.rate}: requests per second of the correct clients (200)
@@ -62,10 +64,13 @@ import org.junit.jupiter.api.Timeout;
  *       the correct clients' names, to all four client ports (50,000)
  *   <li>{@code mir.flood.baselineSeconds}: the measurement without flood (4)
  *   <li>{@code mir.flood.maxSeconds}: the longest a flood may run (40)
+ *   <li>{@code mir.flood.defaultBuffers}: keep the replicas' default buffer sizes (false)
  * </ul>
  */
 @Tag("flood")
-@Timeout(180)
+// Every wait in a test is bounded (warm-up and drain 90 s each, the flood mir.flood.maxSeconds),
+// so a test ends by itself; this is a last guard, long enough for the large counts.
+@Timeout(value = 20, unit = TimeUnit.MINUTES)
 class TrantorFloodTest {
   static final NodeId TARGET = NodeId.of("0");
   static final NodeId BYZANTINE = NodeId.of("3");
@@ -80,6 +85,7 @@ class TrantorFloodTest {
   static final Duration MAX_FLOOD =
       Duration.ofSeconds(Integer.getInteger("mir.flood.maxSeconds", 40));
   static final long MIB = 1 << 20;
+  static final Duration LIVE_HEAP_PERIOD = Duration.ofSeconds(5);
 
   FloodDeployment dep;
   ResourceMonitor monitor;
@@ -298,22 +304,32 @@ class TrantorFloodTest {
     long b0 = System.nanoTime();
     Map<NodeId, Long> a0 = appliedCounts();
     hold(BASELINE);
+    long baselineLive = heapAfterFullCollection();
     long b1 = System.nanoTime();
     Map<NodeId, Long> a1 = appliedCounts();
 
+    // The live heap (after a full collection, so only what is reachable counts) is sampled every
+    // LIVE_HEAP_PERIOD during the flood and at its end, while the attacker's connections are still
+    // open; the monitor also records the heap after every collection the JVM makes by itself.
     flood.start();
     long deadline = b1 + MAX_FLOOD.toNanos();
+    long nextLiveSample = b1 + LIVE_HEAP_PERIOD.toNanos();
+    long peakLive = 0;
     while (!flood.finished() && System.nanoTime() < deadline) {
       dep.checkNoFailure();
+      if (System.nanoTime() >= nextLiveSample) {
+        peakLive = Math.max(peakLive, heapAfterFullCollection());
+        nextLiveSample = System.nanoTime() + LIVE_HEAP_PERIOD.toNanos();
+      }
       LockSupport.parkNanos(20_000_000);
     }
     long f1 = System.nanoTime();
     Map<NodeId, Long> a2 = appliedCounts();
     boolean completed = flood.finished();
+    long heapAtEnd = heapAfterFullCollection();
+    peakLive = Math.max(peakLive, heapAtEnd);
     flood.close();
-
-    System.gc();
-    long heapAfter = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    long heapAfter = heapAfterFullCollection();
     load.stop();
     long submitted = load.submitted();
     await(
@@ -351,13 +367,12 @@ class TrantorFloodTest {
           .isPositive();
     }
 
+    // What the nodes and the attacker hold must stay well below the heap during the flood and
+    // after it; a buffer too large for the heap ends this JVM with an OutOfMemoryError before.
     long maxHeap = Runtime.getRuntime().maxMemory();
-    long peakLive = monitor.peakLiveHeap(b1, f1);
-    long bound = Math.min((long) (0.8 * maxHeap), 200 * MIB);
-    assertThat(peakLive).as("peak heap after a collection during the flood").isLessThan(bound);
-    assertThat(heapAfter)
-        .as("heap in use after the flood, after a full collection")
-        .isLessThan(bound);
+    long liveBound = Math.min(maxHeap / 2, 128 * MIB);
+    assertThat(peakLive).as("live heap during the flood").isLessThan(liveBound);
+    assertThat(heapAfter).as("live heap after the flood").isLessThan(liveBound);
 
     Figures f = new Figures();
     double baseSec = (b1 - b0) / 1e9;
@@ -384,8 +399,10 @@ class TrantorFloodTest {
     f.put("max_heap_mib", maxHeap / MIB);
     f.put("baseline_peak_heap_mib", peak(monitor.samples(b0, b1), true) / MIB);
     f.put("peak_heap_mib", peak(monitor.samples(b1, f1), true) / MIB);
+    f.put("baseline_live_heap_mib", baselineLive / MIB);
     f.put("peak_live_heap_mib", peakLive / MIB);
-    f.put("heap_after_flood_mib", heapAfter / MIB);
+    f.put("live_heap_after_flood_mib", heapAfter / MIB);
+    f.put("peak_heap_after_young_gc_mib", monitor.peakLiveHeap(b1, f1) / MIB);
     f.put("gcs", monitor.collections(b1, f1));
     f.put("baseline_fds", peak(monitor.samples(b0, b1), false));
     f.put("peak_fds", peak(monitor.samples(b1, f1), false));
@@ -401,6 +418,11 @@ class TrantorFloodTest {
                 .orElse(-1)
             / MIB);
     return f;
+  }
+
+  private static long heapAfterFullCollection() {
+    System.gc();
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
   }
 
   private static long peak(List<ResourceMonitor.Sample> samples, boolean heap) {
