@@ -309,11 +309,16 @@ public final class Replayer implements AutoCloseable {
     if (isReplayed) {
       try {
         debugger.inject(input);
-        Debugger.BatchStep s =
-            debugger
-                .stepBatch(input.size())
-                .orElseThrow(() -> new IllegalStateException("nothing to replay"));
-        produced.addAll(s.produced());
+        Optional<Debugger.BatchStep> s = debugger.stepBatch(input.size());
+        if (s.isEmpty()) {
+          // The node dropped every event: received messages for a module that, as built by the
+          // module set, does not take messages from peers.
+          throw new IllegalStateException(
+              "the node did not hand the batch to module "
+                  + module
+                  + " (does it declare receivesMessages()?)");
+        }
+        produced.addAll(s.get().produced());
       } catch (RuntimeException e) {
         failed = true;
         Throwable cause = e.getCause() != null ? e.getCause() : e;
