@@ -101,8 +101,10 @@ class FileWalCrashTest {
         assertThat(e.destination()).isEqualTo(WalCrashChild.APP);
         assertThat(e.payload(TestingUint.class).getValue()).as(context).isEqualTo(expected++);
       }
-      // Everything acknowledged is there; beyond it at most the batch that was being written.
-      assertThat(written).as(context).isBetween(acknowledged, acknowledged + batch);
+      // Everything acknowledged is there. Beyond it: the batch that was being written, and the
+      // batch before it, whose acknowledgement lines can be lost between the killed child's pipe
+      // and our reader (seen once in CI: 2 entries past the last line read, with batches of 1).
+      assertThat(written).as(context).isBetween(acknowledged, acknowledged + 2L * batch);
       // Truncation kept the last KEEP entries of every hundred.
       assertThat(retention).as(context).isLessThanOrEqualTo(Math.max(0, acknowledged - 1));
       assertThat(retention % WalCrashChild.TRUNCATE_EVERY)
