@@ -130,6 +130,26 @@ class TrantorFloodTest {
     return dep.system(id).requestReceiver().orElseThrow();
   }
 
+  /**
+   * At most {@code wanted} sockets for the attacker, fewer if the process may not open that many
+   * descriptors: the attacker's sockets plus as many accepted by node 0 must leave room for the
+   * rest of the JVM.
+   */
+  static int attackerSockets(int wanted) {
+    long limit = 20_000;
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+        if (line.startsWith("Max open files")) {
+          String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+          limit = soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Not Linux: assume enough.
+    }
+    return (int) Math.max(64, Math.min(wanted, (limit - 1024) / 2));
+  }
+
   static InetSocketAddress socket(NodeAddress a) {
     return new InetSocketAddress(a.host(), a.port());
   }
@@ -141,7 +161,7 @@ class TrantorFloodTest {
             "idle-connections",
             List.of(socket(dep.transportAddress(TARGET)), socket(dep.clientAddress(TARGET))),
             CONNECTIONS,
-            4096);
+            attackerSockets(4096));
     Map<String, Long> node = new TreeMap<>();
     long refusedT0 = transport(TARGET).refusedConnectionCount();
     long refusedC0 = receiver(TARGET).refusedConnectionsCount();
@@ -162,7 +182,7 @@ class TrantorFloodTest {
             "tls-handshakes",
             List.of(socket(dep.transportAddress(TARGET)), socket(dep.clientAddress(TARGET))),
             HANDSHAKES,
-            2048,
+            attackerSockets(2048),
             NodeIdentity.insecureForTesting(NodeId.of("stranger"), 99));
     Map<String, Long> node = new TreeMap<>();
     long refusedT0 = transport(TARGET).refusedConnectionCount();

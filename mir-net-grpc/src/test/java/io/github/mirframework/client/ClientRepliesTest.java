@@ -304,6 +304,8 @@ class ClientRepliesTest {
     MirClient alice = client(ALICE, clientKeys(ALICE), fast());
     assertThat(get(alice.submitAsync(ByteString.copyFromUtf8("mine"))).toStringUtf8())
         .isEqualTo("result of mine");
+    // Two replies complete the future; node 0 may apply its copy a moment later.
+    await(() -> !apps.get(NodeId.of(0)).requests.isEmpty(), "node 0 has Alice's request");
     assertThat(apps.get(NodeId.of(0)).requests.getFirst().getReqNo()).isZero();
 
     // Unsigned and negative request numbers, straight from the registry and through a receiver.
