@@ -181,6 +181,17 @@ class ChatCommandTest {
       chat.await("'before the join'", allShowed(FOUR, ": before the join"));
       chat.type("Config: add-node 4 " + four);
       chat.await("the addition", allShowed(FOUR, "add-node 4 " + four));
+      // Each replica prints the outcome on the line after the request, a moment later.
+      chat.await(
+          "the addition's outcome",
+          lines ->
+              FOUR.stream()
+                  .allMatch(
+                      id -> {
+                        List<String> h = histories(lines).get(id);
+                        return h != null
+                            && h.stream().anyMatch(l -> l.contains("accepted: node 4"));
+                      }));
       assertThat(histories(chat.out.lines()).get("0").getLast()).contains("accepted: node 4");
       try (Run joiner = new Run("--membership", file, "--id", "4")) {
         joiner.await("the joiner shows the history", showed("4", ": before the join"));
