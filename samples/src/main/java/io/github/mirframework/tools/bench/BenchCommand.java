@@ -150,6 +150,15 @@ public final class BenchCommand implements Callable<Integer> {
   boolean tls;
 
   @Option(
+      names = "--shared-connections",
+      negatable = true,
+      description =
+          "the clients share one connection (and I/O thread) per replica, as in a process serving many users; --no-shared-connections gives each client its own (default: ${DEFAULT-VALUE})",
+      defaultValue = "true",
+      fallbackValue = "true")
+  boolean sharedConnections;
+
+  @Option(
       names = "--batch-size",
       description = "most requests per batch (default: ${DEFAULT-VALUE})",
       defaultValue = "1024")
@@ -235,6 +244,7 @@ public final class BenchCommand implements Callable<Integer> {
         drain,
         submit,
         tls,
+        sharedConnections,
         batchSize,
         proposalDelay,
         segmentLength,

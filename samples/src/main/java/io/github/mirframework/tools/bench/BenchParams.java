@@ -28,6 +28,8 @@ import java.util.Objects;
  * @param submit how requests reach the replicas
  * @param tls whether clients talk TLS to the replicas (replicas always talk mutual TLS to each
  *     other over gRPC)
+ * @param sharedConnections whether the bench's clients share one connection per replica ({@code
+ *     ClientChannels}) instead of each opening its own
  * @param batchSize most requests in a batch (mempool)
  * @param proposalDelay longest time a leader waits to fill a batch
  * @param segmentLength sequence numbers per leader and epoch
@@ -51,6 +53,7 @@ record BenchParams(
     Duration drain,
     SubmitPath submit,
     boolean tls,
+    boolean sharedConnections,
     int batchSize,
     Duration proposalDelay,
     int segmentLength,
@@ -183,6 +186,7 @@ record BenchParams(
     m.put("drain", Durations.format(drain));
     m.put("submit", submit == SubmitPath.GRPC ? "grpc (MirClient)" : "direct (inject)");
     m.put("client-tls", Boolean.toString(tls));
+    m.put("client-connections", sharedConnections ? "shared" : "one per client");
     m.put("replica-transport", layout == Layout.IN_JVM ? "in-process" : "gRPC, mutual TLS");
     m.put("crypto", "ECDSA P-256 (deterministic insecure keys, seed " + keySeed + ")");
     m.put("batch-size", Integer.toString(batchSize));
