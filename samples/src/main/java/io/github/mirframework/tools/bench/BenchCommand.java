@@ -162,7 +162,7 @@ public final class BenchCommand implements Callable<Integer> {
       names = "--worker-threads",
       description =
           "threads that run a replica's modules; 0 = one thread per module (default: ${DEFAULT-VALUE})",
-      defaultValue = "2")
+      defaultValue = "1")
   int workerThreads;
 
   @Option(
