@@ -63,12 +63,13 @@ import java.util.function.ToLongFunction;
  *       mir.ordering.requests.applied} and {@code mir.ordering.batches.applied} (counters: requests
  *       and batches the application applied), {@code mir.ordering.certificates.delivered} (counter,
  *       tag {@code outcome}: {@code ordered} or {@code aborted}), {@code
- *       mir.ordering.commit.latency} (timer with a histogram: from this node's proposal to its
- *       delivery, for certificates this node proposed), {@code mir.ordering.view.changes} (counter,
- *       tag {@code cause}), {@code mir.ordering.epoch} (gauge: the current epoch), {@code
- *       mir.ordering.epochs.completed}, {@code mir.ordering.checkpoints.stable}, {@code
- *       mir.ordering.checkpoints.installed} (counters) and {@code mir.ordering.checkpoint.sn}
- *       (gauge: sequence number of the newest stable checkpoint).
+ *       mir.ordering.commit.latency} (timer with histogram buckets from 1 ms to 60 s: from this
+ *       node's proposal to its delivery, for certificates this node proposed), {@code
+ *       mir.ordering.view.changes} (counter, tag {@code cause}), {@code mir.ordering.epoch} (gauge:
+ *       the current epoch), {@code mir.ordering.epochs.completed}, {@code
+ *       mir.ordering.checkpoints.stable}, {@code mir.ordering.checkpoints.installed} (counters) and
+ *       {@code mir.ordering.checkpoint.sn} (gauge: sequence number of the newest stable
+ *       checkpoint).
  * </ul>
  *
  * <p>The node's hot path only does a few ordered stores per batch into fields of this binding (and
@@ -325,6 +326,22 @@ public final class MicrometerMetrics {
     }
   }
 
+  /** The upper bounds of the commit latency histogram's buckets (1-2-5 steps, 1 ms to 60 s). */
+  static final Duration[] LATENCY_BUCKETS = latencyBuckets();
+
+  private static Duration[] latencyBuckets() {
+    List<Duration> out = new java.util.ArrayList<>();
+    for (long decade = 1; decade <= 1_000; decade *= 10) {
+      for (long step : new long[] {1, 2, 5}) {
+        out.add(Duration.ofMillis(decade * step));
+      }
+    }
+    for (long seconds : new long[] {10, 20, 30, 60}) {
+      out.add(Duration.ofSeconds(seconds));
+    }
+    return out.toArray(Duration[]::new);
+  }
+
   /** The ordering meters of one node. */
   private final class OrderingMeters {
     final Tags tags;
@@ -345,7 +362,6 @@ public final class MicrometerMetrics {
       requests =
           Counter.builder("mir.ordering.requests.applied")
               .description("requests applied by the application")
-              .baseUnit("requests")
               .tags(tags)
               .register(registry);
       batches =
@@ -360,9 +376,7 @@ public final class MicrometerMetrics {
               .description(
                   "time from this node's proposal of a certificate to its delivery at this node")
               .tags(tags)
-              .publishPercentileHistogram()
-              .minimumExpectedValue(Duration.ofMillis(1))
-              .maximumExpectedValue(Duration.ofMinutes(1))
+              .serviceLevelObjectives(LATENCY_BUCKETS)
               .register(registry);
       Gauge.builder("mir.ordering.epoch", epoch, AtomicLong::get)
           .description("the epoch the node is in")
