@@ -154,14 +154,16 @@ class TrantorFloodTest {
     return new InetSocketAddress(a.host(), a.port());
   }
 
+  /** Node 0's transport and client ports. */
+  List<InetSocketAddress> bothPorts() {
+    return List.of(socket(dep.transportAddress(TARGET)), socket(dep.clientAddress(TARGET)));
+  }
+
   @Test
   void idleConnectionFloodOnBothPorts() throws Exception {
     flood =
         new IdleConnectionFlood(
-            "idle-connections",
-            List.of(socket(dep.transportAddress(TARGET)), socket(dep.clientAddress(TARGET))),
-            CONNECTIONS,
-            attackerSockets(4096));
+            "idle-connections", bothPorts(), CONNECTIONS, attackerSockets(4096));
     runOnBothPorts();
     assertThat(flood.counters().get("opened")).isEqualTo(CONNECTIONS);
   }
@@ -171,7 +173,7 @@ class TrantorFloodTest {
     flood =
         new TlsHandshakeFlood(
             "tls-handshakes",
-            List.of(socket(dep.transportAddress(TARGET)), socket(dep.clientAddress(TARGET))),
+            bothPorts(),
             HANDSHAKES,
             attackerSockets(2048),
             NodeIdentity.insecureForTesting(NodeId.of("stranger"), 99));
