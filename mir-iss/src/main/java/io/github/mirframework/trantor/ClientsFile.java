@@ -7,9 +7,6 @@ import io.github.mirframework.crypto.EncodedKeyPair;
 import io.github.mirframework.crypto.KeyFiles;
 import io.github.mirframework.types.ClientId;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -83,68 +80,32 @@ public final class ClientsFile {
    * @throws IOException if the file cannot be read
    */
   public static ClientsFile load(Path file) throws IOException {
-    Objects.requireNonNull(file, "file");
-    long size;
-    try {
-      size = Files.size(file);
-    } catch (NoSuchFileException e) {
-      throw new MembershipFileException(file, 0, null, "no such file");
-    }
-    if (size > MAX_FILE_BYTES) {
-      throw new MembershipFileException(
-          file, 0, null, size + " bytes is larger than the limit of " + MAX_FILE_BYTES);
-    }
-    String text;
-    try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
-              .toString();
-    } catch (CharacterCodingException e) {
-      throw new MembershipFileException(file, 0, null, "not UTF-8 text");
-    }
+    List<LineFile.Line> lines = LineFile.read(file, MAX_FILE_BYTES);
     Path base = file.toAbsolutePath().getParent();
     Map<ClientId, Entry> entries = new LinkedHashMap<>();
     Map<ByteString, ClientId> keyOwners = new HashMap<>();
-    String[] lines = text.split("\r?\n", -1);
-    for (int i = 0; i < lines.length; i++) {
-      int lineNo = i + 1;
-      String line = lines[i].strip();
-      if (line.isEmpty() || line.startsWith("#")) {
-        continue;
-      }
-      String[] f = line.split("\\s+");
-      if (f.length != 2) {
-        throw new MembershipFileException(
-            file,
-            lineNo,
-            null,
-            "expected 2 fields (client ID, public key file), found " + f.length);
-      }
-      String idProblem = checkClientId(f[0]);
+    for (LineFile.Line line : lines) {
+      line.requireFields(2, 2, "expected 2 fields (client ID, public key file)");
+      String idProblem = checkClientId(line.field(0));
       if (idProblem != null) {
-        throw new MembershipFileException(file, lineNo, "client ID", idProblem);
+        throw line.error("client ID", idProblem);
       }
-      ClientId id = ClientId.of(f[0]);
+      ClientId id = ClientId.of(line.field(0));
       if (entries.containsKey(id)) {
-        throw new MembershipFileException(file, lineNo, "client ID", "duplicate client ID " + id);
+        throw line.error("client ID", "duplicate client ID " + id);
       }
-      Path keyFile = base.resolve(f[1]);
+      Path keyFile = base.resolve(line.field(1));
       ByteString key;
       try {
         key = KeyFiles.readPublicKey(keyFile);
       } catch (NoSuchFileException e) {
-        throw new MembershipFileException(file, lineNo, "public key", "no such file: " + keyFile);
+        throw line.error("public key", "no such file: " + keyFile);
       } catch (IOException e) {
-        throw new MembershipFileException(file, lineNo, "public key", e.getMessage());
+        throw line.error("public key", e.getMessage());
       }
       ClientId keyOwner = keyOwners.putIfAbsent(key, id);
       if (keyOwner != null) {
-        throw new MembershipFileException(
-            file, lineNo, "public key", "client " + keyOwner + " has the same public key");
+        throw line.error("public key", "client " + keyOwner + " has the same public key");
       }
       entries.put(id, new Entry(id, keyFile, key));
     }

@@ -10,11 +10,7 @@ import io.github.mirframework.net.grpc.NodeIdentity;
 import io.github.mirframework.net.grpc.Security;
 import io.github.mirframework.types.NodeId;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.InvalidKeyException;
 import java.security.cert.X509Certificate;
@@ -125,69 +121,34 @@ public final class MembershipFile {
    * @throws IOException if the file cannot be read
    */
   public static MembershipFile load(Path file) throws IOException {
-    Objects.requireNonNull(file, "file");
-    long size;
-    try {
-      size = Files.size(file);
-    } catch (NoSuchFileException e) {
-      throw new MembershipFileException(file, 0, null, "no such file");
-    }
-    if (size > MAX_FILE_BYTES) {
-      throw new MembershipFileException(
-          file, 0, null, size + " bytes is larger than the limit of " + MAX_FILE_BYTES);
-    }
-    String text;
-    try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
-              .toString();
-    } catch (CharacterCodingException e) {
-      throw new MembershipFileException(file, 0, null, "not UTF-8 text");
-    }
+    List<LineFile.Line> lines = LineFile.read(file, MAX_FILE_BYTES);
     Path base = file.toAbsolutePath().getParent();
     Map<NodeId, Entry> entries = new LinkedHashMap<>();
     Map<NodeAddress, NodeId> addressOwners = new HashMap<>();
     Map<ByteString, NodeId> keyOwners = new HashMap<>();
-    String[] lines = text.split("\r?\n", -1);
-    for (int i = 0; i < lines.length; i++) {
-      int lineNo = i + 1;
-      String line = lines[i].strip();
-      if (line.isEmpty() || line.startsWith("#")) {
-        continue;
-      }
-      String[] f = line.split("\\s+");
-      if (f.length < 4 || f.length > 5) {
-        throw new MembershipFileException(
-            file,
-            lineNo,
-            null,
-            "expected 4 or 5 fields (node ID, transport address, client address, certificate"
-                + " [, spare]), found "
-                + f.length);
-      }
-      NodeId id = NodeId.of(f[0]); // never fails: no whitespace, not empty
+    for (LineFile.Line line : lines) {
+      line.requireFields(
+          4,
+          5,
+          "expected 4 or 5 fields (node ID, transport address, client address, certificate"
+              + " [, spare])");
+      NodeId id = NodeId.of(line.field(0)); // never fails: no whitespace, not empty
       if (entries.containsKey(id)) {
-        throw new MembershipFileException(file, lineNo, "node ID", "duplicate node ID " + id);
+        throw line.error("node ID", "duplicate node ID " + id);
       }
-      NodeAddress transport = address(file, lineNo, "transport address", f[1]);
-      NodeAddress client = address(file, lineNo, "client address", f[2]);
-      checkUnused(file, lineNo, "transport address", transport, id, addressOwners);
-      checkUnused(file, lineNo, "client address", client, id, addressOwners);
-      Path certFile = base.resolve(f[3]);
+      NodeAddress transport = address(line, "transport address", line.field(1));
+      NodeAddress client = address(line, "client address", line.field(2));
+      checkUnused(line, "transport address", transport, id, addressOwners);
+      checkUnused(line, "client address", client, id, addressOwners);
+      Path certFile = base.resolve(line.field(3));
       X509Certificate cert;
       try {
         cert = Certificates.readCertificates(certFile).get(0);
       } catch (IOException e) {
-        throw new MembershipFileException(file, lineNo, "certificate", e.getMessage());
+        throw line.error("certificate", e.getMessage());
       }
       if (!Certificates.nodeIds(cert).contains(id)) {
-        throw new MembershipFileException(
-            file,
-            lineNo,
+        throw line.error(
             "certificate",
             certFile + " names nodes " + Certificates.nodeIds(cert) + ", not node " + id);
       }
@@ -196,19 +157,17 @@ public final class MembershipFile {
         key = Certificates.publicKey(cert);
         EcdsaCrypto.checkPublicKey(key);
       } catch (IllegalArgumentException | InvalidKeyException e) {
-        throw new MembershipFileException(
-            file, lineNo, "certificate", certFile + ": not a P-256 public key: " + e.getMessage());
+        throw line.error("certificate", certFile + ": not a P-256 public key: " + e.getMessage());
       }
       NodeId keyOwner = keyOwners.putIfAbsent(key, id);
       if (keyOwner != null) {
-        throw new MembershipFileException(
-            file, lineNo, "certificate", "node " + keyOwner + " has the same public key");
+        throw line.error("certificate", "node " + keyOwner + " has the same public key");
       }
       boolean spare = false;
-      if (f.length == 5) {
-        if (!f[4].equals(SPARE)) {
-          throw new MembershipFileException(
-              file, lineNo, "marker", "expected '" + SPARE + "' or nothing, found '" + f[4] + "'");
+      if (line.size() == 5) {
+        if (!line.field(4).equals(SPARE)) {
+          throw line.error(
+              "marker", "expected '" + SPARE + "' or nothing, found '" + line.field(4) + "'");
         }
         spare = true;
       }
@@ -222,8 +181,7 @@ public final class MembershipFile {
   }
 
   private static void checkUnused(
-      Path file,
-      int line,
+      LineFile.Line line,
       String field,
       NodeAddress address,
       NodeId id,
@@ -231,22 +189,20 @@ public final class MembershipFile {
       throws MembershipFileException {
     NodeId owner = owners.putIfAbsent(address, id);
     if (owner != null) {
-      throw new MembershipFileException(
-          file, line, field, address + " is already used by node " + owner);
+      throw line.error(field, address + " is already used by node " + owner);
     }
   }
 
-  private static NodeAddress address(Path file, int line, String field, String text)
+  private static NodeAddress address(LineFile.Line line, String field, String text)
       throws MembershipFileException {
     NodeAddress a;
     try {
       a = NodeAddress.parse(text);
     } catch (IllegalArgumentException e) {
-      throw new MembershipFileException(file, line, field, e.getMessage());
+      throw line.error(field, e.getMessage());
     }
     if (a.port() == 0) {
-      throw new MembershipFileException(
-          file, line, field, "port 0 is not a fixed address: " + text);
+      throw line.error(field, "port 0 is not a fixed address: " + text);
     }
     return a;
   }

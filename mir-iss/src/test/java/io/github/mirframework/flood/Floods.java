@@ -1,5 +1,7 @@
 package io.github.mirframework.flood;
 
+import java.io.IOException;
+import java.net.Socket;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -35,6 +37,15 @@ final class Floods {
     }
     if (t.isAlive()) {
       throw new IllegalStateException(t.getName() + " did not end within 30 s");
+    }
+  }
+
+  /** Closes {@code s}, ignoring an error (the attacker does not care). */
+  static void closeQuietly(Socket s) {
+    try {
+      s.close();
+    } catch (IOException e) {
+      // Nothing to do.
     }
   }
 }

@@ -7,13 +7,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,40 +22,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * takes its place. The attacker's own descriptors are bounded by {@code maxHeld}. Threads: virtual
  * threads (one per open connection, one per target opening them), all joined by {@link #close()}.
  */
-class IdleConnectionFlood implements Flood {
+class IdleConnectionFlood extends SocketFlood {
   /** Source addresses 127.0.1.1 to 127.0.1.{@value}. */
   static final int SOURCES = 32;
 
-  private final String name;
-  private final List<InetSocketAddress> targets;
-  private final int count;
-  private final Semaphore held;
-  private final int maxHeld;
-  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger openCount = new AtomicInteger();
   private final AtomicLong opened = new AtomicLong();
-  private final AtomicLong closedByServer = new AtomicLong();
-  private final AtomicLong connectFailures = new AtomicLong();
   private final AtomicLong heldNanos = new AtomicLong();
-  private final AtomicLong maxOpen = new AtomicLong();
   private final AtomicInteger claimed = new AtomicInteger();
-  private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-  private volatile boolean stopped;
-  private volatile boolean started;
   private final AtomicInteger openersLeft;
 
   IdleConnectionFlood(String name, List<InetSocketAddress> targets, int count, int maxHeld) {
-    this.name = name;
-    this.targets = List.copyOf(targets);
-    this.count = count;
-    this.maxHeld = maxHeld;
-    this.held = new Semaphore(maxHeld);
+    super(name, targets, count, maxHeld);
     this.openersLeft = new AtomicInteger(targets.size());
-  }
-
-  @Override
-  public String name() {
-    return name;
   }
 
   @Override
@@ -86,20 +59,16 @@ class IdleConnectionFlood implements Flood {
           s.connect(target, 5_000);
         } catch (IOException e) {
           connectFailures.incrementAndGet();
-          close(s);
+          Floods.closeQuietly(s);
           held.release();
           continue;
         }
         opened.incrementAndGet();
-        open.add(s);
-        maxOpen.accumulateAndGet(openCount.incrementAndGet(), Math::max);
-        if (stopped) {
-          close(s); // close() may have gone over `open` before s was in it
-        }
+        register(s);
         try {
           threads.execute(() -> hold(s));
         } catch (RejectedExecutionException e) {
-          close(s); // stopping
+          Floods.closeQuietly(s); // stopping
           return;
         }
       }
@@ -132,19 +101,10 @@ class IdleConnectionFlood implements Flood {
       }
     } finally {
       heldNanos.addAndGet(System.nanoTime() - at);
-      if (open.remove(s)) {
-        openCount.decrementAndGet();
-        close(s);
+      if (unregister(s)) {
+        Floods.closeQuietly(s);
         held.release();
       }
-    }
-  }
-
-  private static void close(Socket s) {
-    try {
-      s.close();
-    } catch (IOException e) {
-      // Nothing to do.
     }
   }
 
@@ -155,30 +115,12 @@ class IdleConnectionFlood implements Flood {
   }
 
   @Override
-  public int openSockets() {
-    return openCount.get();
-  }
-
-  @Override
   public Map<String, Long> counters() {
     Map<String, Long> m = new TreeMap<>();
     m.put("opened", opened.get());
-    m.put("closed_by_server", closedByServer.get());
-    m.put("connect_failures", connectFailures.get());
-    m.put("attacker_peak_open", maxOpen.get());
-    m.put("attacker_max_held", (long) maxHeld);
+    putSocketCounters(m);
     long n = Math.max(1, opened.get() - openCount.get());
     m.put("mean_held_ms", TimeUnit.NANOSECONDS.toMillis(heldNanos.get() / n));
     return m;
-  }
-
-  @Override
-  public void close() {
-    stopped = true;
-    held.release(count); // wakes openers waiting for a slot
-    for (Socket s : open) {
-      close(s);
-    }
-    Floods.shutdown(threads, name);
   }
 }

@@ -7,11 +7,8 @@ import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,20 +22,13 @@ import java.util.function.LongSupplier;
  * inbox had no room for this sender), a new one is opened, after 10 ms if it was refused. Threads:
  * the connection's event loop only.
  */
-class MaxSizeMessageFlood implements Flood {
-  private final String name;
-  private final PeerChannel peer;
-  private final int count;
+class MaxSizeMessageFlood extends MemberStreamFlood {
   private final LongSupplier received;
-  private final List<byte[]> frames;
   private final AtomicLong streams = new AtomicLong();
-  private final Map<Status.Code, AtomicLong> endings = new ConcurrentHashMap<>();
   // Guarded by this.
   private ClientCall<byte[], byte[]> call;
   private long sent;
   private boolean done;
-  private volatile boolean stopped;
-  private volatile boolean closed;
 
   MaxSizeMessageFlood(
       String name,
@@ -48,16 +38,8 @@ class MaxSizeMessageFlood implements Flood {
       int count,
       LongSupplier received,
       int frameBytes) {
-    this.name = name;
-    this.count = count;
+    super(name, to, as, serverKey, count, frameBytes, 11);
     this.received = received;
-    this.frames = PeerChannel.junkFrames(frameBytes, 4, 11);
-    this.peer = new PeerChannel(to, as, serverKey);
-  }
-
-  @Override
-  public String name() {
-    return name;
   }
 
   @Override
@@ -104,7 +86,7 @@ class MaxSizeMessageFlood implements Flood {
   }
 
   private void ended(ClientCall<byte[], byte[]> c, Status status) {
-    endings.computeIfAbsent(status.getCode(), k -> new AtomicLong()).incrementAndGet();
+    countEnding(status);
     synchronized (this) {
       if (c != call) {
         return;
@@ -136,20 +118,14 @@ class MaxSizeMessageFlood implements Flood {
   }
 
   @Override
-  public int openSockets() {
-    return closed ? 0 : 1;
-  }
-
-  @Override
   public Map<String, Long> counters() {
     Map<String, Long> m = new TreeMap<>();
     synchronized (this) {
       m.put("frames_written", sent);
     }
     m.put("frames_received", received.getAsLong());
-    m.put("frame_bytes", (long) frames.get(0).length);
     m.put("streams", streams.get());
-    endings.forEach((code, n) -> m.put("ended_" + code.name().toLowerCase(Locale.ROOT), n.get()));
+    putStreamCounters(m);
     return m;
   }
 

@@ -7,7 +7,6 @@ import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -16,7 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Stream churn by a Byzantine member: over one authenticated connection it opens {@code count}
@@ -26,22 +24,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * refuses end; the last one is cancelled by {@link #close()}. Threads: one virtual thread that
  * opens the streams, and the connection's event loop.
  */
-class StreamChurnFlood implements Flood {
+class StreamChurnFlood extends MemberStreamFlood {
   static final int IN_FLIGHT = 16;
 
-  private final String name;
-  private final PeerChannel peer;
-  private final int count;
-  private final List<byte[]> frames;
   private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
   private final Set<ClientCall<byte[], byte[]>> open = ConcurrentHashMap.newKeySet();
   private final AtomicInteger opened = new AtomicInteger();
   private final AtomicInteger ended = new AtomicInteger();
-  private final Map<Status.Code, AtomicLong> endings = new ConcurrentHashMap<>();
   private final ExecutorService driver = Executors.newVirtualThreadPerTaskExecutor();
-  private volatile boolean stopped;
   private volatile boolean started;
-  private volatile boolean closed;
 
   StreamChurnFlood(
       String name,
@@ -50,15 +41,7 @@ class StreamChurnFlood implements Flood {
       ByteString serverKey,
       int count,
       int frameBytes) {
-    this.name = name;
-    this.count = count;
-    this.frames = PeerChannel.junkFrames(frameBytes, 4, 7);
-    this.peer = new PeerChannel(to, as, serverKey);
-  }
-
-  @Override
-  public String name() {
-    return name;
+    super(name, to, as, serverKey, count, frameBytes, 7);
   }
 
   @Override
@@ -82,9 +65,7 @@ class StreamChurnFlood implements Flood {
               @Override
               public void onClose(Status status, Metadata trailers) {
                 if (open.remove(call)) {
-                  endings
-                      .computeIfAbsent(status.getCode(), c -> new AtomicLong())
-                      .incrementAndGet();
+                  countEnding(status);
                   ended.incrementAndGet();
                   inFlight.release();
                 }
@@ -107,17 +88,10 @@ class StreamChurnFlood implements Flood {
   }
 
   @Override
-  public int openSockets() {
-    return closed ? 0 : 1;
-  }
-
-  @Override
   public Map<String, Long> counters() {
     Map<String, Long> m = new TreeMap<>();
     m.put("streams", (long) opened.get());
-    m.put("frame_bytes", (long) frames.get(0).length);
-    endings.forEach(
-        (code, n) -> m.put("ended_" + code.name().toLowerCase(java.util.Locale.ROOT), n.get()));
+    putStreamCounters(m);
     return m;
   }
 

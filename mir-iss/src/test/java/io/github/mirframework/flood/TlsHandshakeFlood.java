@@ -14,13 +14,8 @@ import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.KeyManagerFactory;
@@ -50,26 +45,13 @@ import javax.net.ssl.X509TrustManager;
  * Each connection is held until the server closes it or the flood is closed; the attacker holds at
  * most {@code maxHeld} at a time. Threads: virtual threads, joined by {@link #close()}.
  */
-class TlsHandshakeFlood implements Flood {
-  private final String name;
-  private final List<InetSocketAddress> targets;
-  private final int count;
-  private final int maxHeld;
-  private final Semaphore held;
+class TlsHandshakeFlood extends SocketFlood {
   private final SSLContext tls;
-  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger openCount = new AtomicInteger();
-  private final AtomicLong maxOpen = new AtomicLong();
   private final AtomicLong stalled = new AtomicLong();
   private final AtomicLong badCert = new AtomicLong();
   private final AtomicLong handshakesCompleted = new AtomicLong();
   private final AtomicLong handshakesRefused = new AtomicLong();
-  private final AtomicLong closedByServer = new AtomicLong();
-  private final AtomicLong connectFailures = new AtomicLong();
   private final AtomicInteger done = new AtomicInteger();
-  private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-  private volatile boolean stopped;
-  private volatile boolean started;
 
   /**
    * @param stranger the identity the bad-certificate handshakes present (its key must be unknown to
@@ -78,11 +60,7 @@ class TlsHandshakeFlood implements Flood {
   TlsHandshakeFlood(
       String name, List<InetSocketAddress> targets, int count, int maxHeld, NodeIdentity stranger)
       throws GeneralSecurityException, IOException {
-    this.name = name;
-    this.targets = List.copyOf(targets);
-    this.count = count;
-    this.maxHeld = maxHeld;
-    this.held = new Semaphore(maxHeld);
+    super(name, targets, count, maxHeld);
     char[] password = "flood".toCharArray();
     KeyStore keys = KeyStore.getInstance("PKCS12");
     keys.load(null, null);
@@ -106,11 +84,6 @@ class TlsHandshakeFlood implements Flood {
     public X509Certificate[] getAcceptedIssuers() {
       return new X509Certificate[0];
     }
-  }
-
-  @Override
-  public String name() {
-    return name;
   }
 
   @Override
@@ -182,25 +155,11 @@ class TlsHandshakeFlood implements Flood {
     } finally {
       if (s != null) {
         unregister(s);
+        Floods.closeQuietly(s);
       }
       held.release();
       done.incrementAndGet();
     }
-  }
-
-  private void register(Socket s) {
-    open.add(s);
-    maxOpen.accumulateAndGet(openCount.incrementAndGet(), Math::max);
-    if (stopped) {
-      close(s);
-    }
-  }
-
-  private void unregister(Socket s) {
-    if (open.remove(s)) {
-      openCount.decrementAndGet();
-    }
-    close(s);
   }
 
   /** Reads and discards until the server closes the connection. */
@@ -235,23 +194,10 @@ class TlsHandshakeFlood implements Flood {
     return Arrays.copyOf(out.array(), out.position());
   }
 
-  private static void close(Socket s) {
-    try {
-      s.close();
-    } catch (IOException e) {
-      // Nothing to do.
-    }
-  }
-
   /** Whether all handshakes were tried and every connection has ended. */
   @Override
   public boolean finished() {
     return started && done.get() == count;
-  }
-
-  @Override
-  public int openSockets() {
-    return openCount.get();
   }
 
   @Override
@@ -262,20 +208,7 @@ class TlsHandshakeFlood implements Flood {
     m.put("bad_cert", badCert.get());
     m.put("bad_cert_completed", handshakesCompleted.get());
     m.put("bad_cert_refused", handshakesRefused.get());
-    m.put("closed_by_server", closedByServer.get());
-    m.put("connect_failures", connectFailures.get());
-    m.put("attacker_peak_open", maxOpen.get());
-    m.put("attacker_max_held", (long) maxHeld);
+    putSocketCounters(m);
     return m;
-  }
-
-  @Override
-  public void close() {
-    stopped = true;
-    held.release(count);
-    for (Socket s : open) {
-      close(s);
-    }
-    Floods.shutdown(threads, name);
   }
 }

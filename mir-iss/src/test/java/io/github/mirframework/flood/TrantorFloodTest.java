@@ -154,24 +154,17 @@ class TrantorFloodTest {
     return new InetSocketAddress(a.host(), a.port());
   }
 
+  /** Node 0's transport and client ports. */
+  List<InetSocketAddress> bothPorts() {
+    return List.of(socket(dep.transportAddress(TARGET)), socket(dep.clientAddress(TARGET)));
+  }
+
   @Test
   void idleConnectionFloodOnBothPorts() throws Exception {
     flood =
         new IdleConnectionFlood(
-            "idle-connections",
-            List.of(socket(dep.transportAddress(TARGET)), socket(dep.clientAddress(TARGET))),
-            CONNECTIONS,
-            attackerSockets(4096));
-    Map<String, Long> node = new TreeMap<>();
-    long refusedT0 = transport(TARGET).refusedConnectionCount();
-    long refusedC0 = receiver(TARGET).refusedConnectionsCount();
-    long timeoutsC0 = receiver(TARGET).handshakeTimeoutsCount();
-    Figures f = run(Set.copyOf(FloodDeployment.NODES));
-    node.put("node0_transport_refused", transport(TARGET).refusedConnectionCount() - refusedT0);
-    node.put("node0_client_refused", receiver(TARGET).refusedConnectionsCount() - refusedC0);
-    node.put(
-        "node0_client_handshake_timeouts", receiver(TARGET).handshakeTimeoutsCount() - timeoutsC0);
-    f.report(node);
+            "idle-connections", bothPorts(), CONNECTIONS, attackerSockets(4096));
+    runOnBothPorts();
     assertThat(flood.counters().get("opened")).isEqualTo(CONNECTIONS);
   }
 
@@ -180,20 +173,11 @@ class TrantorFloodTest {
     flood =
         new TlsHandshakeFlood(
             "tls-handshakes",
-            List.of(socket(dep.transportAddress(TARGET)), socket(dep.clientAddress(TARGET))),
+            bothPorts(),
             HANDSHAKES,
             attackerSockets(2048),
             NodeIdentity.insecureForTesting(NodeId.of("stranger"), 99));
-    Map<String, Long> node = new TreeMap<>();
-    long refusedT0 = transport(TARGET).refusedConnectionCount();
-    long refusedC0 = receiver(TARGET).refusedConnectionsCount();
-    long timeoutsC0 = receiver(TARGET).handshakeTimeoutsCount();
-    Figures f = run(Set.copyOf(FloodDeployment.NODES));
-    node.put("node0_transport_refused", transport(TARGET).refusedConnectionCount() - refusedT0);
-    node.put("node0_client_refused", receiver(TARGET).refusedConnectionsCount() - refusedC0);
-    node.put(
-        "node0_client_handshake_timeouts", receiver(TARGET).handshakeTimeoutsCount() - timeoutsC0);
-    f.report(node);
+    runOnBothPorts();
     assertThat(flood.counters().get("handshakes")).isEqualTo(HANDSHAKES);
   }
 
@@ -260,6 +244,24 @@ class TrantorFloodTest {
 
   private long rejectedByReceivers() {
     return FloodDeployment.NODES.stream().mapToLong(id -> receiver(id).rejectedCount()).sum();
+  }
+
+  /**
+   * Runs {@link #flood}, an attack on node 0's transport and client ports by a stranger: every node
+   * is a correct one. Reports node 0's refused connections on both ports and its client port's
+   * handshake timeouts with the figures.
+   */
+  private void runOnBothPorts() throws Exception {
+    long refusedT0 = transport(TARGET).refusedConnectionCount();
+    long refusedC0 = receiver(TARGET).refusedConnectionsCount();
+    long timeoutsC0 = receiver(TARGET).handshakeTimeoutsCount();
+    Figures f = run(Set.copyOf(FloodDeployment.NODES));
+    Map<String, Long> node = new TreeMap<>();
+    node.put("node0_transport_refused", transport(TARGET).refusedConnectionCount() - refusedT0);
+    node.put("node0_client_refused", receiver(TARGET).refusedConnectionsCount() - refusedC0);
+    node.put(
+        "node0_client_handshake_timeouts", receiver(TARGET).handshakeTimeoutsCount() - timeoutsC0);
+    f.report(node);
   }
 
   /**

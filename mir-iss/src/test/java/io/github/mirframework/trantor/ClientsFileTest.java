@@ -72,42 +72,18 @@ class ClientsFileTest {
       })
   void badLinesNameFileLineAndField(String name, String badLine, int okLinesBefore, String field)
       throws Exception {
-    StringBuilder text = new StringBuilder("# comment\n\n");
-    if (okLinesBefore > 0) {
-      text.append("client-1 client-1.pub\n");
+    MembershipFileException e =
+        LineFileAssertions.assertBadLine(
+            ClientsFile::load, dir, name, "client-1 client-1.pub", badLine, okLinesBefore, field);
+    if (name.equals("missing key file")) {
+      assertThat(e.getMessage())
+          .endsWith("public key: no such file: " + dir.toAbsolutePath().resolve("nothing.pub"));
     }
-    text.append(badLine.strip()).append('\n');
-    Path file = dir.resolve("bad");
-    Files.writeString(file, text);
-    int expectedLine = 3 + okLinesBefore;
-    assertThatThrownBy(() -> ClientsFile.load(file))
-        .as(name)
-        .isInstanceOfSatisfying(
-            MembershipFileException.class,
-            e -> {
-              assertThat(e.file()).isEqualTo(file);
-              assertThat(e.line()).isEqualTo(expectedLine);
-              assertThat(e.field()).isEqualTo(field);
-              assertThat(e.getMessage()).startsWith(file + ":" + expectedLine + ": ");
-              if (name.equals("missing key file")) {
-                assertThat(e.getMessage())
-                    .endsWith(
-                        "public key: no such file: " + dir.toAbsolutePath().resolve("nothing.pub"));
-              }
-            });
   }
 
   @Test
   void wholeFileErrorsAndAnEmptyFile() throws Exception {
-    Path missing = dir.resolve("missing");
-    assertThatThrownBy(() -> ClientsFile.load(missing))
-        .isInstanceOf(MembershipFileException.class)
-        .hasMessage(missing + ": no such file");
-    Path binary = dir.resolve("binary");
-    Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
-    assertThatThrownBy(() -> ClientsFile.load(binary))
-        .isInstanceOf(MembershipFileException.class)
-        .hasMessageContaining("not UTF-8");
+    LineFileAssertions.assertMissingAndBinaryFilesRefused(ClientsFile::load, dir);
     Path empty = Files.writeString(dir.resolve("empty"), "# nobody\n");
     assertThat(ClientsFile.load(empty).entries()).isEmpty();
     assertThat(ClientsFile.load(empty).registry().clients()).isEmpty();

@@ -82,42 +82,24 @@ class MembershipFileTest {
       })
   void badLinesNameFileLineAndField(String name, String badLine, int okLinesBefore, String field)
       throws Exception {
-    StringBuilder text = new StringBuilder("# comment\n\n");
-    if (okLinesBefore > 0) {
-      text.append("1 127.0.0.1:10001 127.0.0.1:11001 node-1.crt\n");
-    }
-    text.append(badLine.strip()).append('\n');
-    Path file = dir.resolve("bad");
-    Files.writeString(file, text);
-    int expectedLine = 3 + okLinesBefore;
-    assertThatThrownBy(() -> MembershipFile.load(file))
-        .as(name)
-        .isInstanceOfSatisfying(
-            MembershipFileException.class,
-            e -> {
-              assertThat(e.file()).isEqualTo(file);
-              assertThat(e.line()).isEqualTo(expectedLine);
-              assertThat(e.field()).isEqualTo(field);
-              assertThat(e.getMessage()).startsWith(file + ":" + expectedLine + ": ");
-            });
+    LineFileAssertions.assertBadLine(
+        MembershipFile::load,
+        dir,
+        name,
+        "1 127.0.0.1:10001 127.0.0.1:11001 node-1.crt",
+        badLine,
+        okLinesBefore,
+        field);
   }
 
   @Test
   void wholeFileErrors() throws Exception {
-    Path missing = dir.resolve("missing");
-    assertThatThrownBy(() -> MembershipFile.load(missing))
-        .isInstanceOf(MembershipFileException.class)
-        .hasMessage(missing + ": no such file");
+    LineFileAssertions.assertMissingAndBinaryFilesRefused(MembershipFile::load, dir);
     Path onlySpare = dir.resolve("spare-only");
     Files.writeString(onlySpare, "4 127.0.0.1:10004 127.0.0.1:11004 node-4.crt spare\n");
     assertThatThrownBy(() -> MembershipFile.load(onlySpare))
         .isInstanceOf(MembershipFileException.class)
         .hasMessageContaining("no node in the initial membership");
-    Path binary = dir.resolve("binary");
-    Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
-    assertThatThrownBy(() -> MembershipFile.load(binary))
-        .isInstanceOf(MembershipFileException.class)
-        .hasMessageContaining("not UTF-8");
   }
 
   @Test
