@@ -2,6 +2,9 @@ package io.github.mirframework.tools.bench;
 
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 
 /** CPU, GC and heap figures of this JVM. Stateless, thread-safe. */
 final class JvmUsage {
@@ -28,6 +31,28 @@ final class JvmUsage {
   /** Heap in use now. */
   static long heapUsed() {
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /**
+   * Heap in use right after the most recent garbage collection (of any kind), without collecting:
+   * the sum over the heap pools of their usage after their last collection, or -1 if no heap pool
+   * reports it. With a generational collector this is the live data plus the old garbage that no
+   * collection has reached yet, so it follows the retained heap from above.
+   */
+  static long heapAfterLastGc() {
+    long sum = 0;
+    boolean any = false;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() != MemoryType.HEAP) {
+        continue;
+      }
+      MemoryUsage u = pool.getCollectionUsage();
+      if (u != null) {
+        sum += u.getUsed();
+        any = true;
+      }
+    }
+    return any ? sum : -1;
   }
 
   /** Runs a full collection (twice, to let finalization and reference processing settle). */
