@@ -1,6 +1,7 @@
 package io.github.mirframework.mempool;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.github.mirframework.client.pb.NewRequests;
 import io.github.mirframework.client.pb.Request;
 import io.github.mirframework.clientprogress.ClientProgress;
@@ -19,8 +20,10 @@ import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.LittleEndian;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.ReqNo;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -296,9 +299,9 @@ public final class SimpleMempool implements PassiveModule {
     }
   }
 
-  /** The held transactions of one client, by request number. */
+  /** The held transactions of one client, by request number (unordered: hashing is cheaper). */
   private static final class ClientTxs {
-    final TreeMap<Long, Tx> byReqNo = new TreeMap<>();
+    final HashMap<Long, Tx> byReqNo = new HashMap<>();
     long bytes;
   }
 
@@ -447,13 +450,19 @@ public final class SimpleMempool implements PassiveModule {
    * request number as 8 bytes little-endian, data]}: one allocation fewer per transaction.
    */
   static HashData txIdHashData(Request tx) {
-    byte[] client = tx.getClientIdBytes().toByteArray();
-    byte[] head = java.util.Arrays.copyOf(client, client.length + Long.BYTES);
+    // getClientId, not getClientIdBytes: the latter would replace the String the request caches
+    // (and every other reader uses) with its bytes.
+    byte[] client = tx.getClientId().getBytes(StandardCharsets.UTF_8);
+    byte[] head = Arrays.copyOf(client, client.length + Long.BYTES);
     long reqNo = tx.getReqNo();
     for (int i = 0; i < Long.BYTES; i++) {
       head[client.length + i] = (byte) (reqNo >>> (8 * i));
     }
-    return HashData.newBuilder().addData(ByteString.copyFrom(head)).addData(tx.getData()).build();
+    // head is not shared: no need to copy it once more.
+    return HashData.newBuilder()
+        .addData(UnsafeByteOperations.unsafeWrap(head))
+        .addData(tx.getData())
+        .build();
   }
 
   /**
@@ -630,14 +639,14 @@ public final class SimpleMempool implements PassiveModule {
       }
       DeliveredReqs d = delivered.get();
       ClientTxs ct = c.getValue();
+      long lowWatermark = d.lowWatermark().value();
+      boolean anyAboveWatermark = d.deliveredAboveWatermark() > 0;
       Iterator<Tx> it = ct.byReqNo.values().iterator();
       while (it.hasNext()) {
         Tx tx = it.next();
-        if (d.contains(ReqNo.of(tx.reqNo))) {
+        if (tx.reqNo < lowWatermark || (anyAboveWatermark && d.contains(ReqNo.of(tx.reqNo)))) {
           it.remove();
           remove(ct, tx);
-        } else if (tx.reqNo >= d.lowWatermark().value() && d.deliveredAboveWatermark() == 0) {
-          break; // Nothing at or above the watermark is delivered.
         }
       }
       if (ct.byReqNo.isEmpty()) {
