@@ -1,6 +1,7 @@
 package io.github.mirframework.metrics;
 
 import io.github.mirframework.types.ModuleId;
+import java.util.function.LongSupplier;
 
 /**
  * Where one node reports its measurements; implemented by a metrics binding. The node calls the
@@ -26,4 +27,18 @@ public interface NodeMetrics {
    * TransportStats}).
    */
   default void transport(ModuleId module, TransportStats stats) {}
+
+  /**
+   * Returns the recorder of the node's ordering progress, for the protocol modules (e.g. {@code
+   * TrantorSystem} passes it to ISS and the app module). Called by whoever builds the modules,
+   * possibly more than once for one node (a simulated node that restarts): the recorders of one
+   * node should add up.
+   *
+   * @param nanoClock the clock latencies are measured with, in nanoseconds ({@code
+   *     System::nanoTime} for a real node, the virtual clock in a simulation)
+   * @return the recorder, or {@code null} (the default) to measure nothing about ordering
+   */
+  default OrderingMetrics ordering(LongSupplier nanoClock) {
+    return null;
+  }
 }

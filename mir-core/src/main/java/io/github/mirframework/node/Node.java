@@ -79,6 +79,10 @@ public final class Node implements AutoCloseable {
   private final Condition resumed = lock.newCondition();
   private final Condition[] wake;
   private final boolean[] waiting;
+  // Pooled mode (workerThreads > 0): idle pool workers wait on poolWake.
+  private final int workerThreads;
+  private final Condition poolWake = lock.newCondition();
+  private int idlePoolWorkers;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final AtomicInteger liveWorkers = new AtomicInteger();
   private final List<Thread> threads = new ArrayList<>();
@@ -93,6 +97,7 @@ public final class Node implements AutoCloseable {
     this.engine = new Engine(b.modules, b.config);
     this.interceptor = b.interceptor;
     this.wal = b.wal;
+    this.workerThreads = b.config.workerThreads();
     int n = engine.moduleCount();
     this.wake = new Condition[n];
     this.waiting = new boolean[n];
@@ -212,13 +217,22 @@ public final class Node implements AutoCloseable {
     }
     lock.lock();
     try {
-      int n = engine.moduleCount();
-      liveWorkers.set(n);
-      for (int i = 0; i < n; i++) {
-        int slot = i;
-        Thread t = new Thread(() -> workerLoop(slot), "mir-" + id + "-" + engine.moduleId(i));
-        t.setDaemon(true);
-        threads.add(t);
+      if (workerThreads > 0) {
+        liveWorkers.set(workerThreads);
+        for (int i = 0; i < workerThreads; i++) {
+          Thread t = new Thread(this::pooledWorkerLoop, "mir-" + id + "-worker-" + i);
+          t.setDaemon(true);
+          threads.add(t);
+        }
+      } else {
+        int n = engine.moduleCount();
+        liveWorkers.set(n);
+        for (int i = 0; i < n; i++) {
+          int slot = i;
+          Thread t = new Thread(() -> workerLoop(slot), "mir-" + id + "-" + engine.moduleId(i));
+          t.setDaemon(true);
+          threads.add(t);
+        }
       }
       threads.forEach(Thread::start);
       startActiveModules(this::emit);
@@ -311,8 +325,74 @@ public final class Node implements AutoCloseable {
     }
   }
 
+  /**
+   * A worker of the pool: serves whichever module is ready (round-robin, one batch of a module at a
+   * time, as in the per-module mode), so a node needs only as many threads as it can keep busy.
+   */
+  private void pooledWorkerLoop() {
+    MDC.put("node", id.value());
+    Engine.Batch batch = null;
+    EventList output = null;
+    lock.lock();
+    try {
+      while (true) {
+        if (batch != null) {
+          try {
+            engine.complete(batch, output);
+          } catch (RuntimeException e) {
+            failLocked(e);
+          }
+          batch = null;
+          output = null;
+          wakeReadyLocked();
+        }
+        if (stopping) {
+          break;
+        }
+        batch = engine.nextBatch();
+        if (batch == null) {
+          idlePoolWorkers++;
+          poolWake.awaitUninterruptibly();
+          idlePoolWorkers--;
+          continue;
+        }
+        if (!engine.inputPaused()) {
+          resumed.signalAll();
+        }
+        lock.unlock();
+        MDC.put("module", batch.moduleId().value());
+        try {
+          output =
+              Engine.process(
+                  batch, interceptor, moduleMetrics == null ? null : moduleMetrics[batch.slot()]);
+        } catch (Throwable t) {
+          lock.lock();
+          failLocked(t);
+          break;
+        }
+        lock.lock();
+      }
+    } finally {
+      lock.unlock();
+      MDC.clear();
+      if (liveWorkers.decrementAndGet() == 0) {
+        cleanUp();
+      }
+    }
+  }
+
   /** Wakes every waiting worker whose module has become ready. Caller holds the lock. */
   private void wakeReadyLocked() {
+    if (workerThreads > 0) {
+      int toWake = idlePoolWorkers;
+      for (int i = 0; i < waiting.length && toWake > 0; i++) {
+        if (engine.ready(i)) {
+          poolWake.signal();
+          toWake--;
+        }
+      }
+      return;
+    }
     for (int i = 0; i < waiting.length; i++) {
       if (waiting[i] && engine.ready(i)) {
         wake[i].signal();
@@ -398,6 +478,7 @@ public final class Node implements AutoCloseable {
     for (Condition c : wake) {
       c.signal();
     }
+    poolWake.signalAll();
     resumed.signalAll();
   }
 

@@ -19,6 +19,12 @@ import java.util.Objects;
  *     (protobuf serialized size), active modules are paused
  * @param resumeInputBytes paused active modules resume when the buffered payloads take at most this
  *     many bytes (and at most {@code resumeInputThreshold} events are buffered)
+ * @param workerThreads {@code 0} (the default): one thread per module; more: the modules run on a
+ *     pool of this many worker threads ({@code mir-<node>-worker-<k>}). Each module still processes
+ *     one batch at a time and in order; a pool worker takes the next ready module round-robin.
+ *     Fewer threads mean fewer thread hand-offs between modules, which pays off when many nodes
+ *     share few cores (benchmarks, tests, several nodes per process); a module that blocks in
+ *     {@code applyEvents} (which passive modules must not do) then stalls a pool worker
  */
 public record NodeConfig(
     int maxEventBatchSize,
@@ -26,13 +32,32 @@ public record NodeConfig(
     int resumeInputThreshold,
     Duration stopGracePeriod,
     long pauseInputBytes,
-    long resumeInputBytes) {
+    long resumeInputBytes,
+    int workerThreads) {
 
   /** The default byte pause threshold: 256 MiB. */
   public static final long DEFAULT_PAUSE_INPUT_BYTES = 256L << 20;
 
   /** The default byte resume threshold: 192 MiB. */
   public static final long DEFAULT_RESUME_INPUT_BYTES = 192L << 20;
+
+  /** A configuration with one thread per module (the parameters of earlier versions). */
+  public NodeConfig(
+      int maxEventBatchSize,
+      int pauseInputThreshold,
+      int resumeInputThreshold,
+      Duration stopGracePeriod,
+      long pauseInputBytes,
+      long resumeInputBytes) {
+    this(
+        maxEventBatchSize,
+        pauseInputThreshold,
+        resumeInputThreshold,
+        stopGracePeriod,
+        pauseInputBytes,
+        resumeInputBytes,
+        0);
+  }
 
   /** A configuration with the default byte thresholds (the parameters of earlier versions). */
   public NodeConfig(
@@ -46,7 +71,8 @@ public record NodeConfig(
         resumeInputThreshold,
         stopGracePeriod,
         DEFAULT_PAUSE_INPUT_BYTES,
-        DEFAULT_RESUME_INPUT_BYTES);
+        DEFAULT_RESUME_INPUT_BYTES,
+        0);
   }
 
   /** Mir's default batch size. */
@@ -92,6 +118,10 @@ public record NodeConfig(
       throw new IllegalArgumentException(
           "pauseInputBytes must be at least 1, got " + pauseInputBytes);
     }
+    if (workerThreads < 0 || workerThreads > 1024) {
+      throw new IllegalArgumentException(
+          "workerThreads must be between 0 (one per module) and 1024, got " + workerThreads);
+    }
     if (resumeInputBytes < 0 || resumeInputBytes > pauseInputBytes) {
       throw new IllegalArgumentException(
           "resumeInputBytes ("
@@ -122,13 +152,20 @@ public record NodeConfig(
         resumeInputThreshold,
         stopGracePeriod,
         pauseInputBytes,
-        resumeInputBytes);
+        resumeInputBytes,
+        workerThreads);
   }
 
   /** Returns a copy with other pause/resume thresholds. */
   public NodeConfig withInputThresholds(int pause, int resume) {
     return new NodeConfig(
-        maxEventBatchSize, pause, resume, stopGracePeriod, pauseInputBytes, resumeInputBytes);
+        maxEventBatchSize,
+        pause,
+        resume,
+        stopGracePeriod,
+        pauseInputBytes,
+        resumeInputBytes,
+        workerThreads);
   }
 
   /** Returns a copy with other pause/resume thresholds in bytes of buffered payloads. */
@@ -139,7 +176,8 @@ public record NodeConfig(
         resumeInputThreshold,
         stopGracePeriod,
         pause,
-        resume);
+        resume,
+        workerThreads);
   }
 
   /** Returns a copy with another stop grace period. */
@@ -150,6 +188,19 @@ public record NodeConfig(
         resumeInputThreshold,
         period,
         pauseInputBytes,
-        resumeInputBytes);
+        resumeInputBytes,
+        workerThreads);
+  }
+
+  /** Returns a copy with another worker count ({@code 0}: one thread per module). */
+  public NodeConfig withWorkerThreads(int threads) {
+    return new NodeConfig(
+        maxEventBatchSize,
+        pauseInputThreshold,
+        resumeInputThreshold,
+        stopGracePeriod,
+        pauseInputBytes,
+        resumeInputBytes,
+        threads);
   }
 }

@@ -1,5 +1,7 @@
 package io.github.mirframework.sim;
 
+import io.github.mirframework.metrics.NodeMetrics;
+import io.github.mirframework.metrics.OrderingMetrics;
 import io.github.mirframework.module.PassiveModule;
 import io.github.mirframework.types.NodeId;
 import java.time.Duration;
@@ -49,4 +51,21 @@ public interface SimEnvironment {
 
   /** The current virtual time since the start of the simulation. */
   Duration now();
+
+  /**
+   * The metrics binding of this node incarnation ({@code Simulation.Builder.metrics}), or {@code
+   * null} without one. Default: none.
+   */
+  default NodeMetrics metrics() {
+    return null;
+  }
+
+  /**
+   * The binding's recorder of ordering progress for this node, timed with the virtual clock (pass
+   * it to the protocol modules, e.g. {@code Trantor.modules}), or {@code null} without a binding.
+   * Default: none.
+   */
+  default OrderingMetrics orderingMetrics() {
+    return null;
+  }
 }

@@ -12,6 +12,11 @@ import io.github.mirframework.event.pb.TimerDelay;
 import io.github.mirframework.event.pb.TimerGarbageCollect;
 import io.github.mirframework.event.pb.TimerRepeat;
 import io.github.mirframework.eventlog.Interceptor;
+import io.github.mirframework.metrics.ModuleGauges;
+import io.github.mirframework.metrics.ModuleMetrics;
+import io.github.mirframework.metrics.NodeGauges;
+import io.github.mirframework.metrics.NodeMetrics;
+import io.github.mirframework.metrics.OrderingMetrics;
 import io.github.mirframework.module.ActiveModule;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.module.PassiveModule;
@@ -72,6 +77,8 @@ public final class Simulation {
     Engine engine;
     Map<ModuleId, Module> modules;
     Interceptor interceptor;
+    NodeMetrics metrics;
+    ModuleMetrics[] moduleMetrics;
     long gcIndex;
 
     SimNode(NodeId id, int index) {
@@ -87,6 +94,7 @@ public final class Simulation {
   private final long maxProcessingNs;
   private final NodeConfig nodeConfig;
   private final Function<NodeId, Interceptor> interceptors;
+  private final Function<NodeId, NodeMetrics> metrics;
   private final Map<NodeId, SimNode> nodes = new LinkedHashMap<>();
   private final List<NodeId> nodeIds;
   private final PriorityQueue<Action> queue =
@@ -113,6 +121,7 @@ public final class Simulation {
     this.maxProcessingNs = b.maxProcessing.toNanos();
     this.nodeConfig = b.nodeConfig;
     this.interceptors = b.interceptors;
+    this.metrics = b.metrics;
     this.nodeIds = List.copyOf(b.nodeIds);
     if (nodeIds.isEmpty()) {
       throw new IllegalArgumentException("a simulation needs at least one node");
@@ -419,6 +428,7 @@ public final class Simulation {
   private void startNode(SimNode n) {
     n.incarnation++;
     n.gcIndex = 0;
+    n.metrics = metrics == null ? null : metrics.apply(n.id);
     Env env = new Env(n);
     Map<ModuleId, Module> modules;
     try {
@@ -449,6 +459,7 @@ public final class Simulation {
     n.modules = modules;
     n.interceptor = interceptors == null ? null : interceptors.apply(n.id);
     n.engine = new Engine(modules, nodeConfig);
+    n.moduleMetrics = n.metrics == null ? null : registerMetrics(n.metrics, n.engine);
     n.up = true;
     EventList start = EventList.empty();
     if (wal != null) {
@@ -462,6 +473,54 @@ public final class Simulation {
       start.add(Events.init(m));
     }
     routeTo(n, start);
+  }
+
+  /**
+   * Registers the modules and the node with a binding, as a real node does; the gauges read the
+   * engine without a lock (read them from the simulation's thread).
+   */
+  private static ModuleMetrics[] registerMetrics(NodeMetrics metrics, Engine engine) {
+    ModuleMetrics[] out = new ModuleMetrics[engine.moduleCount()];
+    for (int i = 0; i < out.length; i++) {
+      int slot = i;
+      out[i] =
+          metrics.module(
+              engine.moduleId(i),
+              new ModuleGauges() {
+                @Override
+                public int bufferedEvents() {
+                  return engine.bufferedEvents(slot);
+                }
+
+                @Override
+                public long processedEvents() {
+                  return engine.processedEvents(slot);
+                }
+              });
+    }
+    metrics.node(
+        new NodeGauges() {
+          @Override
+          public int bufferedEvents() {
+            return engine.bufferedEvents();
+          }
+
+          @Override
+          public long bufferedBytes() {
+            return engine.bufferedBytes();
+          }
+
+          @Override
+          public boolean inputPaused() {
+            return engine.inputPaused();
+          }
+
+          @Override
+          public long droppedMessages() {
+            return engine.droppedMessages();
+          }
+        });
+    return out;
   }
 
   private void routeTo(SimNode n, EventList events) {
@@ -482,7 +541,11 @@ public final class Simulation {
         record(n, batch);
         EventList output;
         try {
-          output = Engine.process(batch, n.interceptor);
+          output =
+              Engine.process(
+                  batch,
+                  n.interceptor,
+                  n.moduleMetrics == null ? null : n.moduleMetrics[batch.slot()]);
         } catch (RuntimeException e) {
           throw SimulationException.nodeFailed(seed, n.id, now(), e);
         }
@@ -593,6 +656,16 @@ public final class Simulation {
     @Override
     public Duration now() {
       return Simulation.this.now();
+    }
+
+    @Override
+    public NodeMetrics metrics() {
+      return node.metrics;
+    }
+
+    @Override
+    public OrderingMetrics orderingMetrics() {
+      return node.metrics == null ? null : node.metrics.ordering(() -> nowNs);
     }
   }
 
@@ -749,6 +822,7 @@ public final class Simulation {
     private boolean recordEvents;
     private boolean keepEventLog;
     private Function<NodeId, Interceptor> interceptors;
+    private Function<NodeId, NodeMetrics> metrics;
 
     private Builder(long seed) {
       this.seed = seed;
@@ -834,6 +908,23 @@ public final class Simulation {
      */
     public Builder interceptors(Function<NodeId, Interceptor> factory) {
       this.interceptors = Objects.requireNonNull(factory);
+      return this;
+    }
+
+    /**
+     * Where each node reports its metrics, so that a simulated run can be inspected: {@code
+     * factory} is called every time a node starts (initially and at each {@link
+     * Simulation#restart}); the modules of that incarnation and the node are registered with the
+     * binding it returns, as {@code Node.Builder.metrics} does, and the node's factory gets its
+     * ordering recorder, timed with the virtual clock, from {@link
+     * SimEnvironment#orderingMetrics()}. Module times are real time spent in {@code applyEvents},
+     * not virtual time. The gauges read the simulation's state without locking: read them from the
+     * thread that runs the simulation, between runs. A binding that registers a node's meters once
+     * (as the Micrometer binding does) keeps showing the first incarnation's per-module counters
+     * after a restart; its ordering counters add up. Default: none.
+     */
+    public Builder metrics(Function<NodeId, NodeMetrics> factory) {
+      this.metrics = Objects.requireNonNull(factory);
       return this;
     }
 

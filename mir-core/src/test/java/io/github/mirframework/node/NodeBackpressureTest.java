@@ -31,8 +31,17 @@ class NodeBackpressureTest {
     /** True from just before an emit call until its result has been counted. */
     volatile boolean inEmit;
 
-    private Thread thread;
+    private volatile Thread thread;
     private volatile boolean closed;
+
+    /**
+     * Whether the blabber is blocked inside {@code emit} (and not just returning from an emit that
+     * was accepted, with its count not yet updated).
+     */
+    boolean blockedInEmit() {
+      Thread t = thread;
+      return inEmit && t != null && t.getState() == Thread.State.WAITING;
+    }
 
     @Override
     public void start(EventSink sink) {
@@ -118,7 +127,7 @@ class NodeBackpressureTest {
       // blabber's next emit() blocks until the consumer catches up: its count is stable from then
       // on.
       NodeTest.await(
-          () -> node.bufferedEvents() > CONFIG.pauseInputThreshold() && blabber.inEmit,
+          () -> node.bufferedEvents() > CONFIG.pauseInputThreshold() && blabber.blockedInEmit(),
           "the blabber is paused");
       long pausedAt = blabber.submitted.get();
       assertThat(pausedAt).isLessThanOrEqualTo(bound(consumer));

@@ -40,7 +40,7 @@ class NodeTest {
 
   private final List<Node> nodes = new ArrayList<>();
 
-  private Node track(Node n) {
+  Node track(Node n) {
     nodes.add(n);
     return n;
   }
@@ -52,6 +52,16 @@ class NodeTest {
       assertThat(n.isTerminated()).isTrue();
       assertThat(liveThreadsOf(n.id())).as("threads of node %s after stop()", n.id()).isEmpty();
     }
+  }
+
+  /** The builder of every node in these tests; {@link PooledNodeTest} runs them on a pool. */
+  Node.Builder builder(NodeId id) {
+    return Node.builder(id).config(config());
+  }
+
+  /** The engine configuration of the nodes in these tests. */
+  NodeConfig config() {
+    return NodeConfig.defaults();
   }
 
   static List<String> liveThreadsOf(NodeId id) {
@@ -126,11 +136,7 @@ class NodeTest {
     when(mock1.applyEvents(any())).thenReturn(EventList.empty());
     when(mock2.applyEvents(any())).thenReturn(EventList.empty());
     Node node =
-        track(
-            Node.builder(NodeId.of("testnode"))
-                .module("mock1", mock1)
-                .module("mock2", mock2)
-                .build());
+        track(builder(NodeId.of("testnode")).module("mock1", mock1).module("mock2", mock2).build());
     node.start();
     verify(mock1, timeout(WAIT.toMillis()).times(1))
         .applyEvents(EventList.of(Events.init(ModuleId.of("mock1"))));
@@ -195,7 +201,7 @@ class NodeTest {
           }
           return EventList.empty();
         };
-    Node node = track(Node.builder(NodeId.of("fu")).module(A, a).module(B, b).module(C, c).build());
+    Node node = track(builder(NodeId.of("fu")).module(A, a).module(B, b).module(C, c).build());
     node.start();
     try {
       assertThat(parentEntered.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
@@ -228,9 +234,9 @@ class NodeTest {
         };
     Node node =
         track(
-            Node.builder(NodeId.of("stuck"))
+            builder(NodeId.of("stuck"))
                 .module(A, stuck)
-                .config(NodeConfig.defaults().withStopGracePeriod(Duration.ofMillis(50)))
+                .config(config().withStopGracePeriod(Duration.ofMillis(50)))
                 .build());
     node.start();
     assertThat(entered.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
@@ -255,7 +261,7 @@ class NodeTest {
           }
           return EventList.empty();
         };
-    Node node = track(Node.builder(NodeId.of("slow")).module(A, slow).build());
+    Node node = track(builder(NodeId.of("slow")).module(A, slow).build());
     node.start();
     assertThat(entered.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
     Thread stopper = Thread.ofPlatform().start(node::stop);
@@ -272,7 +278,7 @@ class NodeTest {
     Recording a = new Recording();
     Node node =
         track(
-            Node.builder(NodeId.of("wal"))
+            builder(NodeId.of("wal"))
                 .module(A, a)
                 .wal(
                     () ->
@@ -287,7 +293,7 @@ class NodeTest {
   void failingWalPreventsStartWithClearError() {
     Node node =
         track(
-            Node.builder(NodeId.of("badwal"))
+            builder(NodeId.of("badwal"))
                 .module(A, new Recording())
                 .wal(
                     () -> {
@@ -309,7 +315,7 @@ class NodeTest {
                 e.is(Init.class)
                     ? EventList.of(Events.testingString(ModuleId.of("nowhere/sub"), "x"))
                     : EventList.empty());
-    Node node = track(Node.builder(NodeId.of("unknown")).module(A, a).build());
+    Node node = track(builder(NodeId.of("unknown")).module(A, a).build());
     node.start();
     assertThat(node.awaitTermination(WAIT)).isTrue();
     assertThat(node.failure())
@@ -322,7 +328,7 @@ class NodeTest {
   @Test
   void receivedMessageForUnknownModuleIsDroppedAndCounted() throws Exception {
     Recording a = new Recording();
-    Node node = track(Node.builder(NodeId.of("drop")).module(A, a).build());
+    Node node = track(builder(NodeId.of("drop")).module(A, a).build());
     node.start();
     node.injectEvents(
         EventList.of(
@@ -357,7 +363,7 @@ class NodeTest {
             return false;
           }
         };
-    Node node = track(Node.builder(NodeId.of("svc")).module(A, a).module(B, service).build());
+    Node node = track(builder(NodeId.of("svc")).module(A, a).module(B, service).build());
     node.start();
     node.injectEvents(
         EventList.of(
@@ -389,7 +395,7 @@ class NodeTest {
           return EventList.empty();
         };
     assertThat(consumer.receivesMessages()).isFalse();
-    Node node = track(Node.builder(NodeId.of("optin")).module(A, a).module(B, consumer).build());
+    Node node = track(builder(NodeId.of("optin")).module(A, a).module(B, consumer).build());
     node.start();
     node.injectEvents(
         EventList.of(
@@ -406,7 +412,7 @@ class NodeTest {
   void fakeAppDoesNotRecordPeerMessagesAsDeliveries() throws Exception {
     FakeApp app = new FakeApp();
     assertThat(app.receivesMessages()).isFalse();
-    Node node = track(Node.builder(NodeId.of("fake")).module(A, app).build());
+    Node node = track(builder(NodeId.of("fake")).module(A, app).build());
     node.start();
     node.injectEvents(
         EventList.of(
@@ -431,7 +437,7 @@ class NodeTest {
   @Test
   void injectingForAnUnknownModuleIsRejectedAtomicallyAndTheNodeKeepsRunning() throws Exception {
     Recording a = new Recording();
-    Node node = track(Node.builder(NodeId.of("inj")).module(A, a).build());
+    Node node = track(builder(NodeId.of("inj")).module(A, a).build());
     node.start();
     assertThatThrownBy(
             () ->
@@ -457,7 +463,7 @@ class NodeTest {
           }
           return EventList.empty();
         };
-    Node node = track(Node.builder(NodeId.of("boom")).module(A, a).module(B, bad).build());
+    Node node = track(builder(NodeId.of("boom")).module(A, a).module(B, bad).build());
     node.start();
     node.injectEvents(EventList.of(Events.testingString(B, "x")));
     assertThat(node.awaitTermination(WAIT)).isTrue();
@@ -476,12 +482,12 @@ class NodeTest {
         events -> {
           throw new IllegalArgumentException("bad init");
         };
-    Node failing = track(Node.builder(NodeId.of("run1")).module(A, bad).build());
+    Node failing = track(builder(NodeId.of("run1")).module(A, bad).build());
     assertThatThrownBy(failing::run)
         .isInstanceOf(NodeStoppedException.class)
         .hasRootCauseMessage("bad init");
 
-    Node stopped = track(Node.builder(NodeId.of("run2")).module(A, new Recording()).build());
+    Node stopped = track(builder(NodeId.of("run2")).module(A, new Recording()).build());
     Thread stopper =
         new Thread(
             () -> {
@@ -498,8 +504,7 @@ class NodeTest {
 
   @Test
   void nullOutputOfAModuleIsAFailure() throws Exception {
-    Node node =
-        track(Node.builder(NodeId.of("null")).module(A, (PassiveModule) events -> null).build());
+    Node node = track(builder(NodeId.of("null")).module(A, (PassiveModule) events -> null).build());
     node.start();
     assertThat(node.awaitTermination(WAIT)).isTrue();
     assertThat(node.failure().orElseThrow()).isInstanceOf(ModuleFailedException.class);
@@ -524,9 +529,9 @@ class NodeTest {
         };
     Node node =
         track(
-            Node.builder(NodeId.of("batch"))
+            builder(NodeId.of("batch"))
                 .module(A, sink)
-                .config(NodeConfig.defaults().withMaxEventBatchSize(batch))
+                .config(config().withMaxEventBatchSize(batch))
                 .build());
     node.start();
     List<Thread> injectors = new ArrayList<>();
@@ -556,7 +561,7 @@ class NodeTest {
   @Test
   void eventsOfOneSourceArriveInOrder() throws Exception {
     Recording a = new Recording();
-    Node node = track(Node.builder(NodeId.of("fifo")).module(A, a).build());
+    Node node = track(builder(NodeId.of("fifo")).module(A, a).build());
     node.start();
     for (int i = 0; i < 1000; i++) {
       node.injectEvents(EventList.of(Events.testingString(A, Integer.toString(i))));
@@ -600,7 +605,7 @@ class NodeTest {
   void activeModuleEmitsAreRoutedAndTheModuleIsClosedOnStop() throws Exception {
     Emitter em = new Emitter();
     Recording a = new Recording();
-    Node node = track(Node.builder(NodeId.of("active")).module("em", em).module(A, a).build());
+    Node node = track(builder(NodeId.of("active")).module("em", em).module(A, a).build());
     node.start();
     assertThat(em.started.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
     assertThat(em.sink.emit(EventList.of(Events.testingString(A, "spontaneous")))).isTrue();
@@ -639,7 +644,7 @@ class NodeTest {
                     : EventList.empty());
     Node node =
         track(
-            Node.builder(NodeId.of("icpt"))
+            builder(NodeId.of("icpt"))
                 .module(A, a)
                 .module(B, new Recording())
                 .interceptor(icpt)
@@ -659,11 +664,7 @@ class NodeTest {
           throw new java.io.IOException("disk full");
         };
     Node node =
-        track(
-            Node.builder(NodeId.of("icptfail"))
-                .module(A, new Recording())
-                .interceptor(icpt)
-                .build());
+        track(builder(NodeId.of("icptfail")).module(A, new Recording()).interceptor(icpt).build());
     node.start();
     assertThat(node.awaitTermination(WAIT)).isTrue();
     assertThat(node.failure().orElseThrow())
@@ -684,11 +685,7 @@ class NodeTest {
           }
         };
     Node node =
-        track(
-            Node.builder(NodeId.of("icptclose"))
-                .module(A, new Recording())
-                .interceptor(icpt)
-                .build());
+        track(builder(NodeId.of("icptclose")).module(A, new Recording()).interceptor(icpt).build());
     node.start();
     node.stop();
     assertThat(node.failure().orElseThrow()).hasRootCauseMessage("could not flush");
@@ -697,7 +694,7 @@ class NodeTest {
   @Test
   void stopWithoutStartClosesModulesAndTerminates() {
     Emitter em = new Emitter();
-    Node node = track(Node.builder(NodeId.of("never")).module("em", em).build());
+    Node node = track(builder(NodeId.of("never")).module("em", em).build());
     node.stop();
     assertThat(node.isTerminated()).isTrue();
     assertThat(em.closed).isTrue();
@@ -706,7 +703,7 @@ class NodeTest {
 
   @Test
   void startTwiceIsRejected() {
-    Node node = track(Node.builder(NodeId.of("twice")).module(A, new Recording()).build());
+    Node node = track(builder(NodeId.of("twice")).module(A, new Recording()).build());
     node.start();
     assertThatThrownBy(node::start).isInstanceOf(IllegalStateException.class);
   }
@@ -719,7 +716,7 @@ class NodeTest {
           self[0].stop();
           return EventList.empty();
         };
-    Node node = track(Node.builder(NodeId.of("selfstop")).module(A, stopper).build());
+    Node node = track(builder(NodeId.of("selfstop")).module(A, stopper).build());
     self[0] = node;
     node.start();
     assertThat(node.awaitTermination(WAIT)).isTrue();
@@ -731,7 +728,7 @@ class NodeTest {
     for (int i = 0; i < 50; i++) {
       Node node =
           track(
-              Node.builder(NodeId.of("churn" + i))
+              builder(NodeId.of("churn" + i))
                   .module(A, new Recording(e -> EventList.of(Events.testingString(B, "x"))))
                   .module(B, new Recording())
                   .module("em", new Emitter())

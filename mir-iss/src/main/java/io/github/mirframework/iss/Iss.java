@@ -59,6 +59,7 @@ import io.github.mirframework.iss.pbft.pb.PbftMessage;
 import io.github.mirframework.iss.pbft.pb.PbftSigVerOrigin;
 import io.github.mirframework.iss.pbft.pb.PbftSignOrigin;
 import io.github.mirframework.messagebuffer.MessageBuffer;
+import io.github.mirframework.metrics.OrderingMetrics;
 import io.github.mirframework.module.PassiveModule;
 import io.github.mirframework.types.EpochNr;
 import io.github.mirframework.types.LittleEndian;
@@ -590,6 +591,11 @@ public final class Iss implements PassiveModule {
   private StableCheckpoint replayedCheckpoint;
   private final TreeMap<Long, Map<Long, List<PbftEvent>>> replayedEntries = new TreeMap<>();
 
+  // Metrics (null: none) and, with metrics, when this node proposed each of its undelivered
+  // proposals (sequence number -> metrics.nanoTime()).
+  private final OrderingMetrics metrics;
+  private final Map<Long, Long> proposedAt;
+
   /**
    * Creates ISS for node {@code self}, starting from {@code startingCheckpoint} (for a new system,
    * {@link #genesisCheckpoint}).
@@ -598,6 +604,25 @@ public final class Iss implements PassiveModule {
    *     memberships
    */
   public Iss(NodeId self, Config config, Params params, StableCheckpoint startingCheckpoint) {
+    this(self, config, params, startingCheckpoint, null);
+  }
+
+  /**
+   * Like {@link #Iss(NodeId, Config, Params, StableCheckpoint)}, reporting ordering progress to
+   * {@code metrics}: certificates delivered, the commit latency of this node's own proposals (from
+   * the Preprepare to the in-order delivery), view changes its orderers start, epochs started and
+   * completed, stable and installed checkpoints.
+   *
+   * @param metrics where to report; {@code null} for nowhere
+   */
+  public Iss(
+      NodeId self,
+      Config config,
+      Params params,
+      StableCheckpoint startingCheckpoint,
+      OrderingMetrics metrics) {
+    this.metrics = metrics;
+    this.proposedAt = metrics == null ? null : new HashMap<>();
     this.self = Objects.requireNonNull(self, "self");
     this.config = Objects.requireNonNull(config, "config");
     this.params = Objects.requireNonNull(params, "params");
@@ -963,6 +988,9 @@ public final class Iss implements PassiveModule {
         StableCheckpoints.epoch(sc),
         sc.getSn());
     lastStableCheckpoint = sc;
+    if (metrics != null) {
+      metrics.checkpointStable(StableCheckpoints.epoch(sc).value(), sc.getSn());
+    }
     persistCheckpoint(sc);
     dsl.emit(CheckpointEvents.stableCheckpoint(config.app(), sc));
     processCommitted();
@@ -1169,6 +1197,9 @@ public final class Iss implements PassiveModule {
         StableCheckpoints.epoch(sc),
         sc.getSn());
     resetTo(sc);
+    if (metrics != null) {
+      metrics.checkpointInstalled(StableCheckpoints.epoch(sc).value());
+    }
     bootstrapAvailability();
     persistCheckpoint(sc);
     dsl.emit(config.app(), AppRestoreState.newBuilder().setCheckpoint(sc).build());
@@ -1181,6 +1212,9 @@ public final class Iss implements PassiveModule {
     epochs.clear();
     commitLog.clear();
     unhashedLogEntries.clear();
+    if (proposedAt != null) {
+      proposedAt.clear();
+    }
     nextDeliveredSn = sc.getSn();
     newEpochSn = nextDeliveredSn;
     // The epoch's nodes are the checkpoint's first membership, and its leaders those the policy,
@@ -1221,6 +1255,9 @@ public final class Iss implements PassiveModule {
     EpochState e = new EpochState(nr, SeqNr.of(firstSn), nodeIds, p);
     epochs.put(nr.value(), e);
     epoch = e;
+    if (metrics != null) {
+      metrics.epochStarted(nr.value());
+    }
     for (NodeId n : nodeIds) {
       if (!n.equals(self)) {
         messageBuffers.computeIfAbsent(n, k -> MessageBuffer.create(perSenderBufferBytes));
@@ -1342,10 +1379,21 @@ public final class Iss implements PassiveModule {
         }
       }
       dsl.emit(IssEvents.deliverCert(config.app(), SeqNr.of(nextDeliveredSn), cert));
+      if (metrics != null) {
+        reportDelivered(nextDeliveredSn, entry.aborted());
+      }
       nextDeliveredSn++;
     }
     if (epochFinished()) {
       advanceEpoch();
+    }
+  }
+
+  private void reportDelivered(long sn, boolean aborted) {
+    metrics.certificateDelivered(aborted);
+    Long proposed = proposedAt.remove(sn);
+    if (proposed != null && !aborted) {
+      metrics.committed(metrics.nanoTime() - proposed);
     }
   }
 
@@ -1355,6 +1403,9 @@ public final class Iss implements PassiveModule {
       LOG.warn(
           "{}: cannot advance to epoch {} yet: waiting for its configuration", self, newEpochNr);
       return;
+    }
+    if (metrics != null) {
+      metrics.epochCompleted(epoch.nr.value());
     }
     List<NodeId> oldNodeIds = StableCheckpoints.nodeIds(memberships.get(0));
     memberships.remove(0);
@@ -1519,6 +1570,20 @@ public final class Iss implements PassiveModule {
           AvailabilityEvents.requestCert(
               config.availability().then(Long.toString(epochNr)),
               ContextStore.origin(config.self(), id)));
+    }
+
+    @Override
+    public void proposed(SeqNr sn) {
+      if (metrics != null) {
+        proposedAt.put(sn.value(), metrics.nanoTime());
+      }
+    }
+
+    @Override
+    public void viewChangeStarted(String cause) {
+      if (metrics != null) {
+        metrics.viewChangeStarted(cause);
+      }
     }
 
     @Override

@@ -15,6 +15,7 @@ import io.github.mirframework.iss.Iss;
 import io.github.mirframework.iss.IssEvents;
 import io.github.mirframework.iss.pb.AppRestoreState;
 import io.github.mirframework.iss.pb.NewEpoch;
+import io.github.mirframework.metrics.OrderingMetrics;
 import io.github.mirframework.module.PassiveModule;
 import io.github.mirframework.net.Membership;
 import io.github.mirframework.net.Transport;
@@ -38,6 +39,7 @@ public final class AppModule implements PassiveModule {
   private final ModuleId iss;
   private final Transport transport;
   private final ModuleId replies;
+  private final OrderingMetrics metrics;
 
   /**
    * An app module without replies to clients.
@@ -60,10 +62,26 @@ public final class AppModule implements PassiveModule {
    *     ClientReplies}); {@code null} for none
    */
   public AppModule(AppLogic logic, ModuleId iss, Transport transport, ModuleId replies) {
+    this(logic, iss, transport, replies, null);
+  }
+
+  /**
+   * Like {@link #AppModule(AppLogic, ModuleId, Transport, ModuleId)}, reporting the number of
+   * requests of every applied batch to {@code metrics} ({@link OrderingMetrics#requestsApplied}).
+   *
+   * @param metrics where to report; {@code null} for nowhere
+   */
+  public AppModule(
+      AppLogic logic,
+      ModuleId iss,
+      Transport transport,
+      ModuleId replies,
+      OrderingMetrics metrics) {
     this.logic = Objects.requireNonNull(logic, "logic");
     this.iss = Objects.requireNonNull(iss, "iss");
     this.transport = transport;
     this.replies = replies;
+    this.metrics = metrics;
   }
 
   /** An app module talking to ISS at {@link Iss#DEFAULT_ID}. */
@@ -99,6 +117,9 @@ public final class AppModule implements PassiveModule {
   }
 
   private void apply(NewOrderedBatch b, EventList out) throws Exception {
+    if (metrics != null) {
+      metrics.requestsApplied(b.getTxsCount());
+    }
     if (replies == null) {
       logic.applyTxs(b.getTxsList());
       return;

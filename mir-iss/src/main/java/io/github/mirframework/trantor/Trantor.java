@@ -14,6 +14,7 @@ import io.github.mirframework.crypto.HasherModule;
 import io.github.mirframework.factory.FactoryModule;
 import io.github.mirframework.iss.Iss;
 import io.github.mirframework.mempool.SimpleMempool;
+import io.github.mirframework.metrics.OrderingMetrics;
 import io.github.mirframework.module.Module;
 import io.github.mirframework.net.Membership;
 import io.github.mirframework.net.NodeAddress;
@@ -190,6 +191,26 @@ public final class Trantor {
       AppLogic app,
       Params params,
       Clients clients) {
+    return modules(self, transport, startingCheckpoint, crypto, app, params, clients, null);
+  }
+
+  /**
+   * The modules of node {@code self}, without timer and WAL, as {@link #modules(NodeId, Transport,
+   * StableCheckpoint, Crypto, AppLogic, Params, Clients)}, with ISS and the app module reporting
+   * ordering progress to {@code metrics} (see {@link OrderingMetrics}).
+   *
+   * @param metrics where ISS and the app module report; {@code null} for nowhere (e.g. from {@code
+   *     NodeMetrics.ordering})
+   */
+  public static Map<ModuleId, Module> modules(
+      NodeId self,
+      Transport transport,
+      StableCheckpoint startingCheckpoint,
+      Crypto crypto,
+      AppLogic app,
+      Params params,
+      Clients clients,
+      OrderingMetrics metrics) {
     Objects.requireNonNull(clients, "clients");
     Objects.requireNonNull(self, "self");
     Objects.requireNonNull(startingCheckpoint, "startingCheckpoint");
@@ -200,13 +221,16 @@ public final class Trantor {
     if (transport != null) {
       m.put(NET, transport);
     }
-    m.put(Iss.DEFAULT_ID, new Iss(self, Iss.Config.defaults(), params.iss(), startingCheckpoint));
+    m.put(
+        Iss.DEFAULT_ID,
+        new Iss(self, Iss.Config.defaults(), params.iss(), startingCheckpoint, metrics));
     m.put(
         BatchFetcher.DEFAULT_ID,
         new BatchFetcher(BatchFetcher.Config.defaults(), self, clients.registry()));
     m.put(
         APP,
-        new AppModule(app, Iss.DEFAULT_ID, transport, clients.replies() == null ? null : REPLIES));
+        new AppModule(
+            app, Iss.DEFAULT_ID, transport, clients.replies() == null ? null : REPLIES, metrics));
     if (clients.replies() != null) {
       m.put(REPLIES, clients.replies());
     }

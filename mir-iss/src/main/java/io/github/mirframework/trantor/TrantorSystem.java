@@ -422,8 +422,9 @@ public final class TrantorSystem implements AutoCloseable {
     }
 
     /**
-     * Where the node reports its metrics (see {@code io.github.mirframework.metrics}); default
-     * none.
+     * Where the node reports its metrics (see {@code io.github.mirframework.metrics}): the node's
+     * per-module and transport metrics, and ISS's and the app module's ordering progress ({@code
+     * NodeMetrics.ordering}, timed with {@code System.nanoTime}); default none.
      */
     public Builder metrics(io.github.mirframework.metrics.NodeMetrics metrics) {
       this.metrics = metrics;
@@ -484,7 +485,16 @@ public final class TrantorSystem implements AutoCloseable {
         // registered clients' signatures are checked again when their requests are ordered.
         Trantor.Clients clients =
             new Trantor.Clients(clientRegistry, clientAddress == null ? null : new ReplyModule());
-        Map<ModuleId, Module> m = Trantor.modules(self, net, start, crypto, app, params, clients);
+        Map<ModuleId, Module> m =
+            Trantor.modules(
+                self,
+                net,
+                start,
+                crypto,
+                app,
+                params,
+                clients,
+                metrics == null ? null : metrics.ordering(System::nanoTime));
         // The timer must decode every event it delays, e.g. the mangler's messages.
         m.put(TIMER, new TimerModule(new EventCodec(payloadRegistry())));
         if (walDirectory != null) {

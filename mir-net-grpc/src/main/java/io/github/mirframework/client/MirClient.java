@@ -11,9 +11,7 @@ import io.github.mirframework.client.pb.SessionFrame;
 import io.github.mirframework.crypto.EncodedKeyPair;
 import io.github.mirframework.net.NodeAddress;
 import io.github.mirframework.net.grpc.Certificates;
-import io.github.mirframework.net.grpc.internal.PinnedKeyTrustManager;
 import io.github.mirframework.net.grpc.internal.Threads;
-import io.github.mirframework.net.grpc.internal.Tls;
 import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.NodeId;
 import io.grpc.CallOptions;
@@ -22,10 +20,7 @@ import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.netty.NegotiationType;
-import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.security.InvalidKeyException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -82,8 +77,9 @@ import org.slf4j.LoggerFactory;
  * oldest is given up (its future fails, counted in {@link #givenUpCount()}).
  *
  * <p>Threads: one Netty event loop ({@code mir-client-<id>-io-*}) and a small pool for name
- * resolution, ended by {@link #close()}. Futures are completed on the event loop thread: do not
- * block in their callbacks. Thread-safe.
+ * resolution, ended by {@link #close()}; none of its own when built on shared {@link
+ * ClientChannels} (many clients in one process should share them). Futures are completed on the
+ * event loop thread: do not block in their callbacks. Thread-safe.
  */
 public final class MirClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MirClient.class);
@@ -304,6 +300,7 @@ public final class MirClient implements AutoCloseable {
   private final ClientId id;
   private final Map<NodeId, NodeAddress> nodes;
   private final Map<NodeId, ByteString> nodeKeys;
+  private final ClientChannels shared;
   private final ClientSigner signer;
   private final Params params;
   private final int quorum;
@@ -336,10 +333,12 @@ public final class MirClient implements AutoCloseable {
     this.id = b.id;
     this.nodes = Map.copyOf(b.nodes);
     this.nodeKeys = b.nodeKeys == null ? null : Map.copyOf(b.nodeKeys);
+    this.shared = b.shared;
     this.signer = b.signer;
     this.params = b.params;
     this.nextReqNo = b.firstReqNo;
-    int f = b.faultTolerance >= 0 ? b.faultTolerance : (nodes.size() - 1) / 3;
+    int n = shared != null ? shared.nodes().size() : nodes.size();
+    int f = b.faultTolerance >= 0 ? b.faultTolerance : (n - 1) / 3;
     this.quorum = f + 1;
     this.threads = new Threads("client-" + id.value());
   }
@@ -355,6 +354,7 @@ public final class MirClient implements AutoCloseable {
     private final Map<NodeId, NodeAddress> nodes = new HashMap<>();
     private Map<NodeId, ByteString> nodeKeys;
     private boolean securityChosen;
+    private ClientChannels shared;
     private ClientSigner signer;
     private boolean signingChosen;
     private long firstReqNo;
@@ -384,6 +384,16 @@ public final class MirClient implements AutoCloseable {
     public Builder plaintext() {
       this.nodeKeys = null;
       this.securityChosen = true;
+      return this;
+    }
+
+    /**
+     * Open this client's streams on connections shared with other clients (instead of {@link
+     * #nodes}, {@link #tls} or {@link #plaintext()}): the client then runs no threads of its own,
+     * and {@link MirClient#close()} ends its streams but leaves the connections open.
+     */
+    public Builder channels(ClientChannels channels) {
+      this.shared = Objects.requireNonNull(channels, "channels");
       return this;
     }
 
@@ -462,6 +472,23 @@ public final class MirClient implements AutoCloseable {
      *     f+1} exceeds the number of nodes
      */
     public MirClient build() {
+      if (shared != null) {
+        if (!nodes.isEmpty() || securityChosen) {
+          throw new IllegalStateException(
+              "channels(...) already gives the nodes and their security: do not also call nodes(),"
+                  + " tls() or plaintext()");
+        }
+        if (!signingChosen) {
+          throw new IllegalStateException(
+              "choose signingKey(keyPair) (authenticated requests, see ADR 0005) or, in tests"
+                  + " only, insecureUnsignedRequestsForTesting()");
+        }
+        if (faultTolerance >= shared.nodes().size()) {
+          throw new IllegalStateException(
+              "f = " + faultTolerance + " needs more than " + shared.nodes().size() + " nodes");
+        }
+        return new MirClient(this);
+      }
       if (nodes.isEmpty()) {
         throw new IllegalStateException("a client needs at least one node");
       }
@@ -507,15 +534,27 @@ public final class MirClient implements AutoCloseable {
         return;
       }
       started = true;
-      String prefix = "mir-client-" + id;
-      eventLoops = threads.eventLoops(1, prefix + "-io");
-      offload = threads.offload(1, prefix + "-offload");
-      nodes.forEach(
-          (n, addr) -> {
-            NodeConnection c = new NodeConnection(n, newChannel(n, addr));
-            connections.put(n, c);
-            toOpen.add(c);
-          });
+      if (shared != null) {
+        if (shared.isClosed()) {
+          throw new IllegalStateException("the shared channels of client " + id + " are closed");
+        }
+        eventLoops = shared.eventLoops();
+        for (NodeId n : shared.nodes()) {
+          NodeConnection c = new NodeConnection(n, shared.channel(n), false);
+          connections.put(n, c);
+          toOpen.add(c);
+        }
+      } else {
+        String prefix = "mir-client-" + id;
+        eventLoops = threads.eventLoops(1, prefix + "-io");
+        offload = threads.offload(1, prefix + "-offload");
+        nodes.forEach(
+            (n, addr) -> {
+              NodeConnection c = new NodeConnection(n, newChannel(n, addr), true);
+              connections.put(n, c);
+              toOpen.add(c);
+            });
+      }
       long tick = Math.max(1, Math.min(50, params.resubmitMinDelay().toMillis() / 4));
       ticker = eventLoops.scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.MILLISECONDS);
     }
@@ -523,29 +562,14 @@ public final class MirClient implements AutoCloseable {
   }
 
   private ManagedChannel newChannel(NodeId node, NodeAddress addr) {
-    NettyChannelBuilder b =
-        NettyChannelBuilder.forAddress(addr.host(), addr.port())
-            .channelType(NioSocketChannel.class)
-            .eventLoopGroup(eventLoops)
-            .offloadExecutor(offload)
-            .directExecutor()
-            .disableRetry()
-            .keepAliveTime(params.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
-            .keepAliveWithoutCalls(true)
-            .userAgent("mir-java-client/" + id);
-    if (nodeKeys != null) {
-      ByteString key = nodeKeys.get(node);
-      b.sslContext(
-              Tls.client(
-                  null,
-                  null,
-                  new PinnedKeyTrustManager(
-                      k -> k.equals(key), "node " + node + " (as configured)")))
-          .negotiationType(NegotiationType.TLS);
-    } else {
-      b.usePlaintext();
-    }
-    return b.build();
+    return ClientChannels.newChannel(
+        addr,
+        nodeKeys == null ? null : nodeKeys.get(node),
+        node,
+        eventLoops,
+        offload,
+        params.keepAliveTime(),
+        id.value());
   }
 
   /**
@@ -901,9 +925,11 @@ public final class MirClient implements AutoCloseable {
     for (NodeConnection c : all) {
       c.awaitClosed(deadline);
     }
-    Threads.shutdown(eventLoops, remaining(deadline));
-    Threads.shutdown(offload, remaining(deadline));
-    threads.joinAll(remaining(deadline));
+    if (shared == null) {
+      Threads.shutdown(eventLoops, remaining(deadline));
+      Threads.shutdown(offload, remaining(deadline));
+      threads.joinAll(remaining(deadline));
+    }
   }
 
   private static Duration remaining(long deadline) {
@@ -917,6 +943,7 @@ public final class MirClient implements AutoCloseable {
   private final class NodeConnection {
     private final NodeId node;
     private final ManagedChannel channel;
+    private final boolean ownsChannel;
     private final AtomicInteger wip = new AtomicInteger();
     private final ArrayDeque<Request> queue = new ArrayDeque<>();
     private final Set<Long> queued = new HashSet<>();
@@ -934,9 +961,10 @@ public final class MirClient implements AutoCloseable {
     private int failures;
     private boolean shutDown;
 
-    NodeConnection(NodeId node, ManagedChannel channel) {
+    NodeConnection(NodeId node, ManagedChannel channel, boolean ownsChannel) {
       this.node = node;
       this.channel = channel;
+      this.ownsChannel = ownsChannel;
     }
 
     boolean isConnected() {
@@ -958,6 +986,9 @@ public final class MirClient implements AutoCloseable {
     }
 
     void awaitClosed(long deadline) {
+      if (!ownsChannel) {
+        return;
+      }
       try {
         channel.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
@@ -990,7 +1021,9 @@ public final class MirClient implements AutoCloseable {
           if (c != null) {
             c.cancel("client closed", null);
           }
-          channel.shutdownNow();
+          if (ownsChannel) {
+            channel.shutdownNow();
+          }
         }
         return;
       }

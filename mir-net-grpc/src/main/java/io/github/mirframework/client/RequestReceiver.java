@@ -409,6 +409,7 @@ public final class RequestReceiver implements AutoCloseable {
   private final ClientRegistry registry;
   private final ReplyModule replyModule;
   private final Params params;
+  private final int streamsPerConnection;
   private final Threads threads;
   private final ConnectionLimiter limiter;
   private final Gate gate = new Gate();
@@ -433,6 +434,9 @@ public final class RequestReceiver implements AutoCloseable {
   private final AtomicLong streamsOpened = new AtomicLong();
   private final AtomicLong pausedForUnreadAnswers = new AtomicLong();
 
+  /** Streams on one connection at most, unless the builder sets another limit. */
+  public static final int DEFAULT_STREAMS_PER_CONNECTION = 8;
+
   /** Refusals kept for one stream at most (one frame may refuse thousands of requests). */
   private static final long MAX_UNSENT_ANSWER_BYTES = 1 << 20;
 
@@ -446,6 +450,7 @@ public final class RequestReceiver implements AutoCloseable {
     this.registry = b.registry;
     this.replyModule = b.replyModule;
     this.params = b.params;
+    this.streamsPerConnection = b.streamsPerConnection;
     this.threads = new Threads(node.id().value());
     this.limiter =
         new ConnectionLimiter(
@@ -482,6 +487,7 @@ public final class RequestReceiver implements AutoCloseable {
     private boolean clientAuthChosen;
     private ReplyModule replyModule;
     private Params params = Params.defaults();
+    private int streamsPerConnection = DEFAULT_STREAMS_PER_CONNECTION;
 
     private Builder(Node node, ModuleId destination, NodeAddress listenAddress) {
       this.node = Objects.requireNonNull(node, "node");
@@ -500,6 +506,23 @@ public final class RequestReceiver implements AutoCloseable {
     public Builder plaintext() {
       this.tlsIdentity = null;
       this.securityChosen = true;
+      return this;
+    }
+
+    /**
+     * The most streams (clients) open at once on one connection (default {@value
+     * #DEFAULT_STREAMS_PER_CONNECTION}). Raise it for processes that multiplex many clients on
+     * shared connections ({@link ClientChannels}); every stream's buffers are bounded by the
+     * receiver's byte budgets either way, and the connection caps still apply.
+     *
+     * @throws IllegalArgumentException if {@code streams} is not between 1 and 65,536
+     */
+    public Builder streamsPerConnection(int streams) {
+      if (streams < 1 || streams > 65_536) {
+        throw new IllegalArgumentException(
+            "streams per connection must be between 1 and 65536, got " + streams);
+      }
+      this.streamsPerConnection = streams;
       return this;
     }
 
@@ -591,7 +614,7 @@ public final class RequestReceiver implements AutoCloseable {
               .directExecutor()
               .maxInboundMessageSize(maxInbound)
               .maxInboundMetadataSize(8 << 10)
-              .maxConcurrentCallsPerConnection(8)
+              .maxConcurrentCallsPerConnection(streamsPerConnection)
               .handshakeTimeout(params.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS)
               .maxConnectionIdle(params.idleTimeout().toNanos(), TimeUnit.NANOSECONDS)
               .permitKeepAliveTime(params.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)

@@ -114,6 +114,10 @@ class ClientRepliesTest {
   }
 
   void startNodes(int n, RequestReceiver.Params params) throws Exception {
+    startNodes(n, params, RequestReceiver.DEFAULT_STREAMS_PER_CONNECTION);
+  }
+
+  void startNodes(int n, RequestReceiver.Params params, int streamsPerConnection) throws Exception {
     registry =
         ClientRegistry.of(
             Map.of(ALICE, clientKeys(ALICE).publicKey(), MALLORY, clientKeys(MALLORY).publicKey()));
@@ -134,12 +138,43 @@ class ClientRepliesTest {
                   .clients(registry)
                   .replies(replies)
                   .params(params)
+                  .streamsPerConnection(streamsPerConnection)
                   .build());
       rr.start();
       apps.put(id, app);
       receivers.put(id, rr);
       nodes.put(id, node);
     }
+  }
+
+  /** Connections to every node's receiver that clients can share (closed after the clients). */
+  ClientChannels sharedChannels(String name) {
+    Map<NodeId, NodeAddress> addrs = new LinkedHashMap<>();
+    Map<NodeId, ByteString> tlsKeys = new LinkedHashMap<>();
+    receivers.forEach(
+        (n, r) -> {
+          addrs.put(n, r.listenAddress());
+          tlsKeys.put(n, NodeIdentity.insecureForTesting(n, SEED).publicKey());
+        });
+    return closeLater(ClientChannels.builder().nodes(addrs).tls(tlsKeys).name(name).build());
+  }
+
+  MirClient sharingClient(ClientId id, ClientChannels channels) {
+    MirClient c =
+        closeLater(
+            MirClient.builder(id)
+                .channels(channels)
+                .signingKey(clientKeys(id))
+                .params(fast())
+                .build());
+    c.start();
+    return c;
+  }
+
+  static long threadsNamed(String prefix) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.isAlive() && t.getName().startsWith(prefix))
+        .count();
   }
 
   MirClient client(ClientId id, EncodedKeyPair keys, MirClient.Params params) {
@@ -395,5 +430,97 @@ class ClientRepliesTest {
     }
     assertThat(rr.throttledCount()).isEqualTo(3);
     assertThat(apps.get(NodeId.of(0)).requests).hasSize(10);
+  }
+
+  @Test
+  void clientsSharingChannelsUseOneConnectionPerNodeAndCloseIndependently() throws Exception {
+    startNodes(4, RequestReceiver.Params.defaults(), 16);
+    ClientChannels channels = sharedChannels("shared-test");
+    MirClient alice = sharingClient(ALICE, channels);
+    MirClient mallory = sharingClient(MALLORY, channels);
+    assertThat(alice.replyQuorum()).isEqualTo(2);
+    for (int i = 0; i < 20; i++) {
+      CompletableFuture<ByteString> a = alice.submitAsync(ByteString.copyFromUtf8("a" + i));
+      CompletableFuture<ByteString> m = mallory.submitAsync(ByteString.copyFromUtf8("m" + i));
+      assertThat(get(a).toStringUtf8()).isEqualTo("result of a" + i);
+      assertThat(get(m).toStringUtf8()).isEqualTo("result of m" + i);
+    }
+    // Both clients' streams run on one connection per node, and the clients made no threads.
+    receivers.values().forEach(r -> assertThat(r.openConnections()).isEqualTo(1));
+    assertThat(threadsNamed("mir-client-")).isZero();
+    assertThat(threadsNamed("mir-shared-test-io")).isPositive();
+
+    // Closing one client ends its streams only: the other keeps working on the same connections.
+    alice.close();
+    assertThat(get(mallory.submitAsync(ByteString.copyFromUtf8("after"))).toStringUtf8())
+        .isEqualTo("result of after");
+    receivers.values().forEach(r -> assertThat(r.openConnections()).isEqualTo(1));
+    assertThatThrownBy(alice::start).isInstanceOf(IllegalStateException.class);
+
+    // Closing the channels ends their threads; a client built on them afterwards cannot start.
+    mallory.close();
+    channels.close();
+    assertThat(threadsNamed("mir-shared-test-")).isZero();
+    MirClient late =
+        MirClient.builder(ClientId.of("late"))
+            .channels(channels)
+            .insecureUnsignedRequestsForTesting()
+            .build();
+    assertThatThrownBy(late::start).hasMessageContaining("closed");
+  }
+
+  @Test
+  void aReceiverAcceptsAtMostItsStreamsPerConnection() throws Exception {
+    startNodes(1, RequestReceiver.Params.defaults(), 1);
+    ClientChannels channels = sharedChannels("one-stream");
+    MirClient alice = sharingClient(ALICE, channels);
+    assertThat(get(alice.submitAsync(ByteString.copyFromUtf8("first"))).toStringUtf8())
+        .isEqualTo("result of first");
+    // Alice holds the connection's only stream: Mallory's stream waits (the receiver announced a
+    // limit of one stream) until she leaves.
+    MirClient mallory = sharingClient(MALLORY, channels);
+    CompletableFuture<ByteString> m = mallory.submitAsync(ByteString.copyFromUtf8("waits"));
+    await(() -> mallory.resubmittedCount() >= 1, "mallory resubmits, still without an answer");
+    assertThat(m).isNotDone();
+    assertThat(receivers.get(NodeId.of(0)).streamsOpenedCount()).isEqualTo(1);
+    assertThat(apps.get(NodeId.of(0)).requests).hasSize(1);
+    alice.close();
+    assertThat(get(m).toStringUtf8()).isEqualTo("result of waits");
+  }
+
+  @Test
+  void sharedChannelsAndTheirClientsRejectMisuse() throws Exception {
+    startNodes(1, RequestReceiver.Params.defaults());
+    ClientChannels channels = sharedChannels("misuse");
+    assertThatThrownBy(
+            () ->
+                MirClient.builder(ALICE)
+                    .channels(channels)
+                    .plaintext()
+                    .signingKey(clientKeys(ALICE))
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("channels(...)");
+    assertThatThrownBy(() -> MirClient.builder(ALICE).channels(channels).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("signingKey");
+    assertThatThrownBy(() -> ClientChannels.builder().plaintext().build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("at least one node");
+    assertThatThrownBy(
+            () ->
+                ClientChannels.builder()
+                    .nodes(Map.of(NodeId.of(0), NodeAddress.loopback(1)))
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("tls");
+    assertThatThrownBy(() -> ClientChannels.builder().ioThreads(0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () ->
+                RequestReceiver.builder(nodes.get(NodeId.of(0)), MEMPOOL, NodeAddress.loopback(0))
+                    .streamsPerConnection(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("between 1 and 65536");
   }
 }

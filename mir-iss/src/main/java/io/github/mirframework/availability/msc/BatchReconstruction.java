@@ -148,6 +148,10 @@ final class BatchReconstruction {
       dsl.emit(AvailabilityEvents.provideTransactions(origin, List.of()));
       return;
     }
+    if (CertChecks.isEmptyBatchCert(cert)) {
+      dsl.emit(AvailabilityEvents.provideTransactions(origin, List.of()));
+      return;
+    }
     io.github.mirframework.availability.msc.pb.Cert msc = cert.getMsc();
     List<NodeId> signers = msc.getSignersList().stream().map(NodeId::of).toList();
     BatchDbDsl.lookupBatch(

@@ -10,14 +10,34 @@ final class CertChecks {
   private CertChecks() {}
 
   /**
+   * Whether {@code cert} is the certificate of no transactions: a multisig-collector certificate
+   * without batch ID, signers or signatures. A leader whose mempool had nothing to offer proposes
+   * it instead of collecting signatures for an empty batch (as Mir's later versions do); it is
+   * valid without signatures, because it makes nothing available.
+   */
+  static boolean isEmptyBatchCert(Cert cert) {
+    if (cert == null || cert.getTypeCase() != Cert.TypeCase.MSC) {
+      return false;
+    }
+    io.github.mirframework.availability.msc.pb.Cert msc = cert.getMsc();
+    return msc.getBatchId().isEmpty()
+        && msc.getSignersCount() == 0
+        && msc.getSignaturesCount() == 0;
+  }
+
+  /**
    * Returns why {@code cert} is not a well-formed multisig-collector certificate of the instance
    * with parameters {@code params}, or null if it is: it must be of the multisig-collector type,
    * with a batch ID of 1 to {@link MultisigCollector#MAX_BATCH_ID_BYTES} bytes, as many signatures
    * as signers, at least f+1 signers (Mir demands more than f+1, an off-by-one that rejects the
    * certificates it creates itself), every signer a well-formed ID of a member and none twice, and
-   * every signature of 1 to {@link MultisigCollector#MAX_SIGNATURE_BYTES} bytes.
+   * every signature of 1 to {@link MultisigCollector#MAX_SIGNATURE_BYTES} bytes; or the certificate
+   * of no transactions ({@link #isEmptyBatchCert}).
    */
   static String structureProblem(MultisigCollector.Params params, Cert cert) {
+    if (isEmptyBatchCert(cert)) {
+      return null;
+    }
     if (cert == null || cert.getTypeCase() == Cert.TypeCase.TYPE_NOT_SET) {
       return "the certificate is empty";
     }

@@ -184,6 +184,18 @@ final class CertCreation {
   }
 
   private void onNewBatch(List<ByteString> txIds, List<Request> txs, BatchFromMempoolContext ctx) {
+    if (txs.isEmpty()) {
+      // Nothing to make available: answer at once with the certificate of no transactions instead
+      // of having every member store and sign an empty batch (Mir's later versions do the same).
+      RequestState state = requests.remove(ctx.reqId());
+      if (state == null) {
+        throw new IllegalStateException("no state for own certificate request " + ctx.reqId());
+      }
+      dsl.emit(
+          AvailabilityEvents.newCert(
+              state.origin, AvailabilityEvents.mscCert(ByteString.EMPTY, List.of(), List.of())));
+      return;
+    }
     MempoolDsl.requestBatchId(
         dsl, config.mempool(), txIds, new OwnBatchIdContext(ctx.reqId(), List.copyOf(txs)));
   }

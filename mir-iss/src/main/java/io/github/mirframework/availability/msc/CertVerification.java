@@ -45,6 +45,10 @@ final class CertVerification {
       dsl.emit(AvailabilityEvents.certVerified(origin, false, problem));
       return;
     }
+    if (CertChecks.isEmptyBatchCert(cert)) {
+      dsl.emit(AvailabilityEvents.certVerified(origin, true, ""));
+      return;
+    }
     io.github.mirframework.availability.msc.pb.Cert msc = cert.getMsc();
     List<ByteString> signed = MscMessages.sigData(params.instanceUid(), msc.getBatchId());
     List<SigVerItem> items = new ArrayList<>(msc.getSignersCount());

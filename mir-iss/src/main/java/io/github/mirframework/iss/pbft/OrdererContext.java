@@ -82,4 +82,17 @@ public interface OrdererContext {
    * ascending order).
    */
   void deliver(SeqNr sn, ByteString certData, boolean aborted);
+
+  /**
+   * Tells that this node, the segment's leader, just proposed a certificate for {@code sn} (for
+   * metrics: the commit latency runs from here to the delivery). Produces no event. Default:
+   * nothing.
+   */
+  default void proposed(SeqNr sn) {}
+
+  /**
+   * Tells that the orderer starts a view change because of {@code cause} ({@code "sn_timeout"} or
+   * {@code "segment_timeout"}), for metrics. Produces no event. Default: nothing.
+   */
+  default void viewChangeStarted(String cause) {}
 }

@@ -705,6 +705,7 @@ public final class PbftOrderer {
             .setAborted(false)
             .build();
     LOG.debug("{}: proposing sn {}", logPrefix, sn);
+    ctx.proposed(sn);
     ctx.walAppend(
         PbftEvent.newBuilder().setPersistPreprepare(pp).build(),
         c -> {
@@ -893,7 +894,7 @@ public final class PbftOrderer {
   private void onViewChangeSnTimeout(VcSnTimeout t) {
     if (t.getView() == view && t.getNumCommitted() == numCommitted() && !checkpoint.stable()) {
       LOG.info("{}: view change SN timer expired in view {}", logPrefix, view);
-      startViewChange();
+      startViewChange("sn_timeout");
     }
   }
 
@@ -901,12 +902,13 @@ public final class PbftOrderer {
   private void onViewChangeSegmentTimeout(long v) {
     if (v == view && !checkpoint.stable()) {
       LOG.info("{}: view change segment timer expired in view {}", logPrefix, view);
-      startViewChange();
+      startViewChange("segment_timeout");
     }
   }
 
   // start view change: enter v+1 (waiting for its NewView); sign <ViewChange | v+1, P, Q>
-  private void startViewChange() {
+  private void startViewChange(String cause) {
+    ctx.viewChangeStarted(cause);
     initView(view + 1);
     inViewChange = true;
     ViewChange vc = buildViewChange();

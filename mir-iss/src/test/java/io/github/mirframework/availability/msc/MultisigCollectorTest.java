@@ -293,13 +293,39 @@ class MultisigCollectorTest {
         .isEqualTo(EventList.of(AvailabilityEvents.newCert(ORIGIN, cert(id, N0, N2))));
   }
 
+  static final Cert NO_TRANSACTIONS =
+      AvailabilityEvents.mscCert(ByteString.EMPTY, List.of(), List.of());
+
   @Test
-  void anEmptyMempoolYieldsACertificateOfTheEmptyBatch() throws Exception {
-    Harness h = requesterAwaitingSignatures(List.of());
-    ByteString id = batchId(List.of());
-    h.apply(received(N1, MscMessages.sig(sig(N1, id), 0)));
-    assertThat(h.apply(received(N2, MscMessages.sig(sig(N2, id), 0))))
-        .isEqualTo(EventList.of(AvailabilityEvents.newCert(ORIGIN, cert(id, N1, N2))));
+  void anEmptyMempoolYieldsTheCertificateOfNoTransactionsWithoutAskingAnyone() throws Exception {
+    // Mir's later versions (the seed commit had every member store and sign the empty batch).
+    Harness h = new Harness(N0);
+    EventList out = h.apply(AvailabilityEvents.requestCert(AVAIL, ORIGIN));
+    assertThat(out).isEqualTo(EventList.of(AvailabilityEvents.newCert(ORIGIN, NO_TRANSACTIONS)));
+    assertThat(h.msc().pendingCertRequests()).isZero();
+    // The next request with transactions is served as usual.
+    h.submit(TXS);
+    assertThat(h.apply(AvailabilityEvents.requestCert(AVAIL, ORIGIN)))
+        .isEqualTo(EventList.of(send(MscMessages.requestSig(TXS, 1), NODES)));
+  }
+
+  @Test
+  void theCertificateOfNoTransactionsIsValidAndProvidesNoneWithoutMessages() throws Exception {
+    Harness h = new Harness(N3);
+    assertThat(h.apply(verifyCert(NO_TRANSACTIONS)))
+        .isEqualTo(EventList.of(AvailabilityEvents.certVerified(ORIGIN, true, "")));
+    assertThat(h.apply(requestTransactions(NO_TRANSACTIONS)))
+        .isEqualTo(EventList.of(AvailabilityEvents.provideTransactions(ORIGIN, List.of())));
+    assertThat(h.msc().pendingFetches()).isZero();
+    // Without a batch ID, a certificate with signers is not the empty one: it stays ill-formed.
+    Cert signedNothing =
+        AvailabilityEvents.mscCert(
+            ByteString.EMPTY,
+            List.of(N0, N1),
+            List.of(sig(N0, ByteString.EMPTY), sig(N1, ByteString.EMPTY)));
+    CertVerified v = verdict(h.apply(verifyCert(signedNothing)));
+    assertThat(v.getValid()).isFalse();
+    assertThat(v.getErr()).contains("batch ID of 0 bytes");
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.github.mirframework.metrics.ModuleGauges;
 import io.github.mirframework.metrics.ModuleMetrics;
 import io.github.mirframework.metrics.NodeGauges;
 import io.github.mirframework.metrics.NodeMetrics;
+import io.github.mirframework.metrics.OrderingMetrics;
 import io.github.mirframework.metrics.TransportStats;
 import io.github.mirframework.metrics.TransportStats.PeerStats;
 import io.github.mirframework.types.ModuleId;
@@ -15,17 +16,22 @@ import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 
 /**
@@ -52,7 +58,18 @@ import java.util.function.ToLongFunction;
  *   <li>per peer: {@code mir.transport.peer.messages.sent}, {@code ...messages.received}, {@code
  *       ...bytes.sent}, {@code ...bytes.received}, {@code ...dropped}, {@code ...reconnects}
  *       (counters, only those the transport keeps) and {@code mir.transport.peer.connected}
- *       (gauge).
+ *       (gauge);
+ *   <li>ordering progress, reported by the protocol modules ({@link NodeMetrics#ordering}): {@code
+ *       mir.ordering.requests.applied} and {@code mir.ordering.batches.applied} (counters: requests
+ *       and batches the application applied), {@code mir.ordering.certificates.delivered} (counter,
+ *       tag {@code outcome}: {@code ordered} or {@code aborted}), {@code
+ *       mir.ordering.commit.latency} (timer with histogram buckets from 1 ms to 60 s: from this
+ *       node's proposal to its delivery, for certificates this node proposed), {@code
+ *       mir.ordering.view.changes} (counter, tag {@code cause}), {@code mir.ordering.epoch} (gauge:
+ *       the current epoch), {@code mir.ordering.epochs.completed}, {@code
+ *       mir.ordering.checkpoints.stable}, {@code mir.ordering.checkpoints.installed} (counters) and
+ *       {@code mir.ordering.checkpoint.sn} (gauge: sequence number of the newest stable
+ *       checkpoint).
  * </ul>
  *
  * <p>The node's hot path only does a few ordered stores per batch into fields of this binding (and
@@ -79,6 +96,8 @@ public final class MicrometerMetrics {
 
   private final int timingSamplePeriod;
   private final boolean countEventTypes;
+  // The ordering meters of each node, shared by every recorder given out for it.
+  private final Map<String, OrderingMeters> orderingMeters = new ConcurrentHashMap<>();
 
   /**
    * Publishes into {@code registry}, timing one batch in {@value #DEFAULT_TIMING_SAMPLE_PERIOD}.
@@ -291,12 +310,177 @@ public final class MicrometerMetrics {
     }
 
     @Override
+    public OrderingMetrics ordering(LongSupplier nanoClock) {
+      Objects.requireNonNull(nanoClock, "nanoClock");
+      return new OrderingRecorder(
+          orderingMeters.computeIfAbsent(node, OrderingMeters::new), nanoClock);
+    }
+
+    @Override
     public void transport(ModuleId module, TransportStats stats) {
       Transport t = new Transport(node, module.value(), stats);
       sources.add(stats);
       transports.add(t);
       t.registerTotals();
       t.registerNewPeers();
+    }
+  }
+
+  /** The upper bounds of the commit latency histogram's buckets (1-2-5 steps, 1 ms to 60 s). */
+  static final Duration[] LATENCY_BUCKETS = latencyBuckets();
+
+  private static Duration[] latencyBuckets() {
+    List<Duration> out = new java.util.ArrayList<>();
+    for (long decade = 1; decade <= 1_000; decade *= 10) {
+      for (long step : new long[] {1, 2, 5}) {
+        out.add(Duration.ofMillis(decade * step));
+      }
+    }
+    for (long seconds : new long[] {10, 20, 30, 60}) {
+      out.add(Duration.ofSeconds(seconds));
+    }
+    return out.toArray(Duration[]::new);
+  }
+
+  /** The ordering meters of one node. */
+  private final class OrderingMeters {
+    final Tags tags;
+    final Counter requests;
+    final Counter batches;
+    final Counter ordered;
+    final Counter aborted;
+    final Timer commitLatency;
+    final Map<String, Counter> viewChanges = new ConcurrentHashMap<>();
+    final AtomicLong epoch = new AtomicLong();
+    final Counter epochsCompleted;
+    final Counter checkpointsStable;
+    final Counter checkpointsInstalled;
+    final AtomicLong checkpointSn = new AtomicLong();
+
+    OrderingMeters(String node) {
+      tags = Tags.of("node", node);
+      requests =
+          Counter.builder("mir.ordering.requests.applied")
+              .description("requests applied by the application")
+              .tags(tags)
+              .register(registry);
+      batches =
+          Counter.builder("mir.ordering.batches.applied")
+              .description("ordered batches applied by the application")
+              .tags(tags)
+              .register(registry);
+      ordered = delivered("ordered");
+      aborted = delivered("aborted");
+      commitLatency =
+          Timer.builder("mir.ordering.commit.latency")
+              .description(
+                  "time from this node's proposal of a certificate to its delivery at this node")
+              .tags(tags)
+              .serviceLevelObjectives(LATENCY_BUCKETS)
+              .register(registry);
+      Gauge.builder("mir.ordering.epoch", epoch, AtomicLong::get)
+          .description("the epoch the node is in")
+          .tags(tags)
+          .strongReference(true)
+          .register(registry);
+      epochsCompleted =
+          Counter.builder("mir.ordering.epochs.completed")
+              .description("epochs the node finished")
+              .tags(tags)
+              .register(registry);
+      checkpointsStable =
+          Counter.builder("mir.ordering.checkpoints.stable")
+              .description("stable checkpoints agreed")
+              .tags(tags)
+              .register(registry);
+      checkpointsInstalled =
+          Counter.builder("mir.ordering.checkpoints.installed")
+              .description("stable checkpoints installed from other nodes (state transfers)")
+              .tags(tags)
+              .register(registry);
+      Gauge.builder("mir.ordering.checkpoint.sn", checkpointSn, AtomicLong::get)
+          .description("sequence number of the newest stable checkpoint")
+          .tags(tags)
+          .strongReference(true)
+          .register(registry);
+      // Register the usual causes at once, so that a scrape shows them at 0.
+      viewChange("sn_timeout");
+      viewChange("segment_timeout");
+    }
+
+    private Counter delivered(String outcome) {
+      return Counter.builder("mir.ordering.certificates.delivered")
+          .description("certificates delivered in order by the ordering protocol")
+          .tags(tags.and("outcome", outcome))
+          .register(registry);
+    }
+
+    Counter viewChange(String cause) {
+      return viewChanges.computeIfAbsent(
+          cause,
+          c ->
+              Counter.builder("mir.ordering.view.changes")
+                  .description("view changes started by this node's orderers")
+                  .tags(tags.and("cause", c))
+                  .register(registry));
+    }
+  }
+
+  /** What one node's protocol modules report to, timed with the clock they were given. */
+  private static final class OrderingRecorder implements OrderingMetrics {
+    private final OrderingMeters m;
+    private final LongSupplier clock;
+
+    OrderingRecorder(OrderingMeters m, LongSupplier clock) {
+      this.m = m;
+      this.clock = clock;
+    }
+
+    @Override
+    public long nanoTime() {
+      return clock.getAsLong();
+    }
+
+    @Override
+    public void requestsApplied(int requests) {
+      m.batches.increment();
+      m.requests.increment(requests);
+    }
+
+    @Override
+    public void certificateDelivered(boolean aborted) {
+      (aborted ? m.aborted : m.ordered).increment();
+    }
+
+    @Override
+    public void committed(long nanos) {
+      m.commitLatency.record(Math.max(0, nanos), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void viewChangeStarted(String cause) {
+      m.viewChange(Objects.requireNonNullElse(cause, "unknown")).increment();
+    }
+
+    @Override
+    public void epochStarted(long epoch) {
+      m.epoch.set(epoch);
+    }
+
+    @Override
+    public void epochCompleted(long epoch) {
+      m.epochsCompleted.increment();
+    }
+
+    @Override
+    public void checkpointStable(long epoch, long sn) {
+      m.checkpointsStable.increment();
+      m.checkpointSn.accumulateAndGet(sn, Math::max);
+    }
+
+    @Override
+    public void checkpointInstalled(long epoch) {
+      m.checkpointsInstalled.increment();
     }
   }
 

@@ -150,6 +150,22 @@ public final class BenchCommand implements Callable<Integer> {
   boolean tls;
 
   @Option(
+      names = "--shared-connections",
+      negatable = true,
+      description =
+          "the clients share one connection (and I/O thread) per replica, as in a process serving many users; --no-shared-connections gives each client its own (default: ${DEFAULT-VALUE})",
+      defaultValue = "true",
+      fallbackValue = "true")
+  boolean sharedConnections;
+
+  @Option(
+      names = "--worker-threads",
+      description =
+          "threads that run a replica's modules; 0 = one thread per module (default: ${DEFAULT-VALUE})",
+      defaultValue = "1")
+  int workerThreads;
+
+  @Option(
       names = "--batch-size",
       description = "most requests per batch (default: ${DEFAULT-VALUE})",
       defaultValue = "1024")
@@ -235,6 +251,8 @@ public final class BenchCommand implements Callable<Integer> {
         drain,
         submit,
         tls,
+        sharedConnections,
+        workerThreads,
         batchSize,
         proposalDelay,
         segmentLength,
@@ -327,6 +345,7 @@ public final class BenchCommand implements Callable<Integer> {
     a.addAll(List.of("--role", "replica", "--spawned", "--id", id.value()));
     a.addAll(List.of("--nodes", Integer.toString(params.nodes())));
     a.addAll(List.of("--batch-size", Integer.toString(params.batchSize())));
+    a.addAll(List.of("--worker-threads", Integer.toString(params.workerThreads())));
     a.addAll(List.of("--proposal-delay", params.proposalDelay().toMillis() + "ms"));
     a.addAll(List.of("--segment-length", Integer.toString(params.segmentLength())));
     a.addAll(List.of("--leaders", Integer.toString(params.leaders())));

@@ -28,6 +28,10 @@ import java.util.Objects;
  * @param submit how requests reach the replicas
  * @param tls whether clients talk TLS to the replicas (replicas always talk mutual TLS to each
  *     other over gRPC)
+ * @param sharedConnections whether the bench's clients share one connection per replica ({@code
+ *     ClientChannels}) instead of each opening its own
+ * @param workerThreads worker threads per replica node ({@code NodeConfig.workerThreads}; 0: one
+ *     per module)
  * @param batchSize most requests in a batch (mempool)
  * @param proposalDelay longest time a leader waits to fill a batch
  * @param segmentLength sequence numbers per leader and epoch
@@ -51,6 +55,8 @@ record BenchParams(
     Duration drain,
     SubmitPath submit,
     boolean tls,
+    boolean sharedConnections,
+    int workerThreads,
     int batchSize,
     Duration proposalDelay,
     int segmentLength,
@@ -105,6 +111,9 @@ record BenchParams(
     nonNegative(problems, "--warmup", warmup);
     positive(problems, "--duration", duration);
     nonNegative(problems, "--drain", drain);
+    if (workerThreads < 0 || workerThreads > 1024) {
+      problems.add("--worker-threads must be between 0 and 1024, got " + workerThreads);
+    }
     if (batchSize < 1) {
       problems.add("--batch-size must be at least 1, got " + batchSize);
     }
@@ -183,6 +192,8 @@ record BenchParams(
     m.put("drain", Durations.format(drain));
     m.put("submit", submit == SubmitPath.GRPC ? "grpc (MirClient)" : "direct (inject)");
     m.put("client-tls", Boolean.toString(tls));
+    m.put("client-connections", sharedConnections ? "shared" : "one per client");
+    m.put("worker-threads", workerThreads == 0 ? "one per module" : workerThreads + " per replica");
     m.put("replica-transport", layout == Layout.IN_JVM ? "in-process" : "gRPC, mutual TLS");
     m.put("crypto", "ECDSA P-256 (deterministic insecure keys, seed " + keySeed + ")");
     m.put("batch-size", Integer.toString(batchSize));

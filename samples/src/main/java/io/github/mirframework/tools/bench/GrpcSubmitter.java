@@ -1,6 +1,7 @@
 package io.github.mirframework.tools.bench;
 
 import com.google.protobuf.ByteString;
+import io.github.mirframework.client.ClientChannels;
 import io.github.mirframework.client.MirClient;
 import io.github.mirframework.net.NodeAddress;
 import io.github.mirframework.types.ClientId;
@@ -12,29 +13,40 @@ import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Submits through one {@link MirClient} per bench client, to the request receivers of all replicas.
- * Thread-safe (each client's submissions are serialized by the caller).
+ * Submits through one {@link MirClient} per bench client, to the request receivers of all replicas,
+ * on connections the clients share ({@link ClientChannels}) or on their own. Thread-safe (each
+ * client's submissions are serialized by the caller).
  */
 final class GrpcSubmitter implements Cluster.Submitter {
+  /** Streams a bench replica's request receiver accepts on one connection (the shared one). */
+  static final int STREAMS_PER_CONNECTION = 4096;
+
   private final List<MirClient> clients = new ArrayList<>();
   private final int nodes;
+  private ClientChannels channels;
 
   /**
    * Connects {@code count} clients to {@code receivers}, over TLS pinning {@code keys} or in
-   * plaintext if {@code keys} is null.
+   * plaintext if {@code keys} is null, sharing one connection per replica if {@code shared}.
    */
-  GrpcSubmitter(Map<NodeId, NodeAddress> receivers, Map<NodeId, ByteString> keys, int count) {
+  GrpcSubmitter(
+      Map<NodeId, NodeAddress> receivers, Map<NodeId, ByteString> keys, int count, boolean shared) {
     this.nodes = receivers.size();
     try {
+      if (shared) {
+        ClientChannels.Builder cb = ClientChannels.builder().nodes(receivers).name("bench-clients");
+        channels = (keys != null ? cb.tls(keys) : cb.plaintext()).build();
+      }
       for (int i = 0; i < count; i++) {
         MirClient.Builder b =
             MirClient.builder(ClientId.of(BenchApp.clientId(i)))
-                .nodes(receivers)
                 .insecureUnsignedRequestsForTesting();
-        if (keys != null) {
-          b.tls(keys);
+        if (channels != null) {
+          b.channels(channels);
+        } else if (keys != null) {
+          b.nodes(receivers).tls(keys);
         } else {
-          b.plaintext();
+          b.nodes(receivers).plaintext();
         }
         MirClient c = b.build();
         clients.add(c);
@@ -81,6 +93,9 @@ final class GrpcSubmitter implements Cluster.Submitter {
   public void close() {
     for (MirClient c : clients) {
       c.close();
+    }
+    if (channels != null) {
+      channels.close();
     }
   }
 }

@@ -55,7 +55,8 @@ final class InJvmCluster implements Cluster {
               RequestReceiver.builder(n, SimpleMempool.DEFAULT_ID, NodeAddress.of("127.0.0.1", 0))
                   // Measures ordering with unsigned requests (signatures are measured separately:
                   // ClientPathBenchmark).
-                  .insecureUnauthenticatedClientsForTesting();
+                  .insecureUnauthenticatedClientsForTesting()
+                  .streamsPerConnection(GrpcSubmitter.STREAMS_PER_CONNECTION);
           if (params.tls()) {
             b.tls(NodeIdentity.insecureForTesting(n.id(), params.keySeed()));
           } else {
@@ -85,7 +86,9 @@ final class InJvmCluster implements Cluster {
           rr.put(id, receivers.get(i).listenAddress());
           keys.put(id, InsecureKeys.publicKey(id, params.keySeed()));
         }
-        submitter = new GrpcSubmitter(rr, params.tls() ? keys : null, params.clients());
+        submitter =
+            new GrpcSubmitter(
+                rr, params.tls() ? keys : null, params.clients(), params.sharedConnections());
       }
     }
     return submitter;

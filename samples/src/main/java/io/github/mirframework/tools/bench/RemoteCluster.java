@@ -68,7 +68,9 @@ class RemoteCluster implements Cluster {
             rr.put(id, ep.requests());
             keys.put(id, InsecureKeys.publicKey(id, params.keySeed()));
           });
-      submitter = new GrpcSubmitter(rr, params.tls() ? keys : null, params.clients());
+      submitter =
+          new GrpcSubmitter(
+              rr, params.tls() ? keys : null, params.clients(), params.sharedConnections());
     }
     return submitter;
   }

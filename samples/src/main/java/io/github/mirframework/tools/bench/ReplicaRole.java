@@ -85,7 +85,8 @@ final class ReplicaRole {
                   NodeAddress.of(host, me == null ? 0 : me.requestPort()))
               // Unsigned requests: the bench measures ordering (see ClientPathBenchmark for
               // signing).
-              .insecureUnauthenticatedClientsForTesting();
+              .insecureUnauthenticatedClientsForTesting()
+              .streamsPerConnection(GrpcSubmitter.STREAMS_PER_CONNECTION);
       if (params.tls()) {
         b.tls(NodeIdentity.insecureForTesting(id, params.keySeed()));
       } else {

@@ -8,6 +8,7 @@ import io.github.mirframework.module.Modules;
 import io.github.mirframework.net.Membership;
 import io.github.mirframework.net.Transport;
 import io.github.mirframework.node.Node;
+import io.github.mirframework.node.NodeConfig;
 import io.github.mirframework.timer.TimerModule;
 import io.github.mirframework.trantor.AppLogic;
 import io.github.mirframework.trantor.Trantor;
@@ -41,6 +42,9 @@ final class Replicas {
             tp);
     m.put(ModuleId.of("timer"), new TimerModule());
     m.put(ModuleId.of("wal"), Modules.nullPassive());
-    return Node.builder(id).modules(m).build();
+    return Node.builder(id)
+        .config(NodeConfig.defaults().withWorkerThreads(params.workerThreads()))
+        .modules(m)
+        .build();
   }
 }

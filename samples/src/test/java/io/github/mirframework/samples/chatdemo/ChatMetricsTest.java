@@ -12,7 +12,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** {@code chat --metrics-port 0}: the replicas' metrics are served while the chat runs. */
+/**
+ * {@code chat --metrics-port 0}: the replicas' metrics (modules, transports, ordering progress) are
+ * served while the chat runs.
+ */
 @Timeout(300)
 class ChatMetricsTest {
 
@@ -49,7 +52,16 @@ class ChatMetricsTest {
           // fetcher.
           .containsPattern(
               "mir_module_event_types_total\\{module=\"batchfetcher\",node=\"0\","
-                  + "type=\"mir.iss.DeliverCert\"} [1-9]");
+                  + "type=\"mir.iss.DeliverCert\"} [1-9]")
+          // Ordering progress as reported by ISS and the app module: the typed message applied
+          // on every replica, certificates delivered, the commit latency of own proposals.
+          .containsPattern("mir_ordering_requests_applied_total\\{node=\"3\"} [1-9]")
+          .containsPattern(
+              "mir_ordering_certificates_delivered_total\\{node=\"0\",outcome=\"ordered\"}"
+                  + " [1-9]")
+          .containsPattern("mir_ordering_commit_latency_seconds_count\\{node=\"1\"} [1-9]")
+          .contains("mir_ordering_epoch{node=\"2\"}")
+          .contains("mir_ordering_view_changes_total{cause=\"sn_timeout\",node=\"0\"}");
       assertThat(chat.finish()).isZero();
     }
   }
