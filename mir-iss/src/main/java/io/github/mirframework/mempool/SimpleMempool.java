@@ -1,6 +1,7 @@
 package io.github.mirframework.mempool;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.github.mirframework.client.pb.NewRequests;
 import io.github.mirframework.client.pb.Request;
 import io.github.mirframework.clientprogress.ClientProgress;
@@ -19,8 +20,10 @@ import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.LittleEndian;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.ReqNo;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -44,11 +47,11 @@ import org.slf4j.LoggerFactory;
  *       hasher → {@code TransactionIDsResponse{tx IDs}}, where a transaction's ID is the hash of
  *       {@link #txIdData}; {@code RequestBatchID{tx IDs}} → {@code BatchIDResponse{batch ID}}, the
  *       hash of the concatenated transaction IDs ({@link #batchIdData}).
- *   <li><b>Batch forming.</b> {@code NewRequests} (from clients) → the mempool asks itself for the
- *       transactions' IDs and keeps the transactions in arrival order; {@code RequestBatch} →
- *       {@code NewBatch} with the oldest transactions not yet offered in the current epoch, at most
- *       {@link Params#maxTransactionsInBatch()} of them and {@link Params#maxBatchBytes()} bytes
- *       (possibly none: an empty batch).
+ *   <li><b>Batch forming.</b> {@code NewRequests} (from clients) → the mempool has the
+ *       transactions' IDs computed as above and keeps the transactions in arrival order; {@code
+ *       RequestBatch} → {@code NewBatch} with the oldest transactions not yet offered in the
+ *       current epoch, at most {@link Params#maxTransactionsInBatch()} of them and {@link
+ *       Params#maxBatchBytes()} bytes (possibly none: an empty batch).
  *   <li><b>Lookup.</b> {@code RequestTransactions{tx IDs}} → {@code TransactionsResponse} telling
  *       for each ID whether the transaction is held, and the transaction.
  * </ul>
@@ -72,6 +75,12 @@ import org.slf4j.LoggerFactory;
  * Params#maxBytesPerClient()} or the mempool beyond {@link Params#maxTotalBytes()}. A transaction's
  * size is its encoded size plus {@value #TX_OVERHEAD_BYTES} bytes of bookkeeping. Client requests
  * are local input: the request receiver in front of the mempool validates them.
+ *
+ * <p><b>Cost per request.</b> Every node's mempool receives every request, so its per-request work
+ * is multiplied by the number of nodes. The transactions of all {@code NewRequests} events of one
+ * batch of events are hashed with a single {@code HashRequest} sent to the hasher at the end of the
+ * batch (Mir sends a {@code RequestTransactionIDs} to itself per {@code NewRequests} event, and
+ * forwards the answer to itself again; the IDs are the same).
  *
  * <p>Not thread-safe; a passive module, called by one thread at a time.
  */
@@ -268,7 +277,7 @@ public final class SimpleMempool implements PassiveModule {
   /** Context of the hash request for the ID of a batch. */
   private record BatchIdHashContext(Origin origin) {}
 
-  /** Context of the mempool's request to itself for the IDs of newly submitted transactions. */
+  /** Context of the hash request for the IDs of newly submitted transactions. */
   private record NewTxIdsContext(List<Request> txs) {}
 
   /** A held transaction. */
@@ -290,9 +299,9 @@ public final class SimpleMempool implements PassiveModule {
     }
   }
 
-  /** The held transactions of one client, by request number. */
+  /** The held transactions of one client, by request number (unordered: hashing is cheaper). */
   private static final class ClientTxs {
-    final TreeMap<Long, Tx> byReqNo = new TreeMap<>();
+    final HashMap<Long, Tx> byReqNo = new HashMap<>();
     long bytes;
   }
 
@@ -306,6 +315,8 @@ public final class SimpleMempool implements PassiveModule {
   private final ArrayDeque<Tx> toOffer = new ArrayDeque<>();
   // Batch requests of epochs the mempool has not entered yet.
   private final TreeMap<Long, List<Origin>> earlyBatchRequests = new TreeMap<>();
+  // Submitted transactions of the current batch of events, hashed together at its end.
+  private List<Request> arriving = new ArrayList<>();
   private int earlyBatchRequestCount;
   private ClientProgress progress;
   private long epoch = -1; // -1: no NewEpoch yet, serve every request at once
@@ -343,10 +354,13 @@ public final class SimpleMempool implements PassiveModule {
 
     // ---- batch forming ----
 
-    // upon event <client, NewRequests | txs> do compute their IDs (asking ourselves)
+    // upon event <client, NewRequests | txs> do compute their IDs (one hash request per batch of
+    // events)
     dsl.upon(NewRequests.class, r -> onNewRequests(r.getRequestsList()));
+    dsl.uponCondition(this::hashArriving);
     //     ... then keep those not delivered, within their limits
-    MempoolDsl.uponTransactionIdsResponse(dsl, NewTxIdsContext.class, this::onNewTxIds);
+    dsl.uponResponse(
+        HashResult.class, HashResult::getOrigin, NewTxIdsContext.class, this::onNewTxIdsHashed);
 
     // upon event <batchfetcher, NewEpoch | e, progress> do drop delivered txs; offer all others
     // again
@@ -432,6 +446,26 @@ public final class SimpleMempool implements PassiveModule {
   }
 
   /**
+   * The same bytes as {@link #txIdData} in two chunks, {@code [client ID as UTF-8 followed by the
+   * request number as 8 bytes little-endian, data]}: one allocation fewer per transaction.
+   */
+  static HashData txIdHashData(Request tx) {
+    // getClientId, not getClientIdBytes: the latter would replace the String the request caches
+    // (and every other reader uses) with its bytes.
+    byte[] client = tx.getClientId().getBytes(StandardCharsets.UTF_8);
+    byte[] head = Arrays.copyOf(client, client.length + Long.BYTES);
+    long reqNo = tx.getReqNo();
+    for (int i = 0; i < Long.BYTES; i++) {
+      head[client.length + i] = (byte) (reqNo >>> (8 * i));
+    }
+    // head is not shared: no need to copy it once more.
+    return HashData.newBuilder()
+        .addData(UnsafeByteOperations.unsafeWrap(head))
+        .addData(tx.getData())
+        .build();
+  }
+
+  /**
    * What is hashed to get a batch's ID: the IDs of its transactions in batch order, concatenated
    * (an empty batch hashes the empty string).
    */
@@ -443,13 +477,19 @@ public final class SimpleMempool implements PassiveModule {
   // Handlers
 
   private void onRequestTransactionIds(List<Request> txs, Origin origin) {
-    List<HashData> data = new ArrayList<>(txs.size());
-    for (Request tx : txs) {
-      data.add(CryptoEvents.hashData(txIdData(tx)));
-    }
     dsl.emit(
         CryptoEvents.hashRequest(
-            config.hasher(), data, dsl.origin(new TxIdsHashContext(origin, txs.size()))));
+            config.hasher(),
+            txIdHashes(txs),
+            dsl.origin(new TxIdsHashContext(origin, txs.size()))));
+  }
+
+  private static List<HashData> txIdHashes(List<Request> txs) {
+    List<HashData> data = new ArrayList<>(txs.size());
+    for (Request tx : txs) {
+      data.add(txIdHashData(tx));
+    }
+    return data;
   }
 
   private void onTxIdsHashed(HashResult result, TxIdsHashContext ctx) {
@@ -472,28 +512,33 @@ public final class SimpleMempool implements PassiveModule {
 
   private void onNewRequests(List<Request> txs) {
     // Refuse what is bound to be refused before spending hashing work on it.
-    List<Request> kept = new ArrayList<>(txs.size());
     for (Request r : txs) {
       if (heldBytes >= params.maxTotalBytes()) {
         droppedMempoolFull++;
       } else if (r.getSerializedSize() > params.maxBatchBytes()) {
         droppedTooLarge++;
       } else {
-        kept.add(r);
+        arriving.add(r);
       }
-    }
-    if (!kept.isEmpty()) {
-      MempoolDsl.requestTransactionIds(dsl, config.self(), kept, new NewTxIdsContext(kept));
     }
   }
 
-  private void onNewTxIds(List<ByteString> txIds, NewTxIdsContext ctx) {
-    if (txIds.size() != ctx.txs().size()) {
-      throw new IllegalStateException(
-          "got " + txIds.size() + " transaction IDs for " + ctx.txs().size() + " transactions");
+  /** At the end of a batch of events: one hash request for the IDs of all arrived transactions. */
+  private void hashArriving() {
+    if (arriving.isEmpty()) {
+      return;
     }
-    for (int i = 0; i < txIds.size(); i++) {
-      add(txIds.get(i), ctx.txs().get(i));
+    List<Request> txs = arriving;
+    arriving = new ArrayList<>();
+    dsl.emit(
+        CryptoEvents.hashRequest(
+            config.hasher(), txIdHashes(txs), dsl.origin(new NewTxIdsContext(txs))));
+  }
+
+  private void onNewTxIdsHashed(HashResult result, NewTxIdsContext ctx) {
+    checkDigestCount(result, ctx.txs().size());
+    for (int i = 0; i < ctx.txs().size(); i++) {
+      add(result.getDigests(i), ctx.txs().get(i));
     }
   }
 
@@ -508,8 +553,9 @@ public final class SimpleMempool implements PassiveModule {
       return;
     }
     long reqNo = r.getReqNo();
-    long lowWatermark = progress.client(client).map(d -> d.lowWatermark().value()).orElse(0L);
-    if (progress.contains(client, ReqNo.of(reqNo))) {
+    DeliveredReqs delivered = progress.client(client).orElse(null);
+    long lowWatermark = delivered == null ? 0 : delivered.lowWatermark().value();
+    if (delivered != null && delivered.contains(ReqNo.of(reqNo))) {
       droppedDelivered++;
       return;
     }
@@ -593,14 +639,14 @@ public final class SimpleMempool implements PassiveModule {
       }
       DeliveredReqs d = delivered.get();
       ClientTxs ct = c.getValue();
+      long lowWatermark = d.lowWatermark().value();
+      boolean anyAboveWatermark = d.deliveredAboveWatermark() > 0;
       Iterator<Tx> it = ct.byReqNo.values().iterator();
       while (it.hasNext()) {
         Tx tx = it.next();
-        if (d.contains(ReqNo.of(tx.reqNo))) {
+        if (tx.reqNo < lowWatermark || (anyAboveWatermark && d.contains(ReqNo.of(tx.reqNo)))) {
           it.remove();
           remove(ct, tx);
-        } else if (tx.reqNo >= d.lowWatermark().value() && d.deliveredAboveWatermark() == 0) {
-          break; // Nothing at or above the watermark is delivered.
         }
       }
       if (ct.byReqNo.isEmpty()) {

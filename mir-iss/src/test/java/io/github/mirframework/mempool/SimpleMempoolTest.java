@@ -16,8 +16,6 @@ import io.github.mirframework.event.Events;
 import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.mempool.pb.BatchIDResponse;
 import io.github.mirframework.mempool.pb.NewBatch;
-import io.github.mirframework.mempool.pb.RequestTransactionIDs;
-import io.github.mirframework.mempool.pb.TransactionIDsResponse;
 import io.github.mirframework.mempool.pb.TransactionsResponse;
 import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.ModuleId;
@@ -164,7 +162,9 @@ class SimpleMempoolTest {
     HashRequest hr = out.get(0).payload(HashRequest.class);
     assertThat(hr.getDataCount()).isEqualTo(3);
     for (int i = 0; i < 3; i++) {
-      assertThat(hr.getData(i).getDataList()).isEqualTo(SimpleMempool.txIdData(txs.get(i)));
+      // The chunks may be cut differently; their concatenation is what is hashed.
+      assertThat(ByteString.copyFrom(hr.getData(i).getDataList()))
+          .isEqualTo(ByteString.copyFrom(SimpleMempool.txIdData(txs.get(i))));
     }
     assertThat(hr.getOrigin().getModule()).isEqualTo(MEMPOOL.value());
 
@@ -220,26 +220,49 @@ class SimpleMempoolTest {
   // Batches
 
   @Test
-  void newRequestsAreComputedIdsOfByAskingItself() throws Exception {
+  void theNewRequestsOfOneBatchOfEventsAreHashedWithOneHashRequest() throws Exception {
     SimpleMempool mempool =
         new SimpleMempool(SimpleMempool.Config.defaults(), SimpleMempool.Params.defaults());
-    List<Request> txs = txs(2);
-    EventList out = mempool.applyEvents(EventList.of(newRequests(txs)));
+    List<Request> txs = txs(3);
+    EventList out =
+        mempool.applyEvents(
+            EventList.of(newRequests(txs.subList(0, 2)), newRequests(txs.subList(2, 3))));
     assertThat(out.size()).isEqualTo(1);
-    assertThat(out.get(0).destination()).isEqualTo(MEMPOOL);
-    RequestTransactionIDs r = out.get(0).payload(RequestTransactionIDs.class);
-    assertThat(r.getTxsList()).isEqualTo(txs);
-    assertThat(r.getOrigin().getModule()).isEqualTo(MEMPOOL.value());
+    assertThat(out.get(0).destination()).isEqualTo(HASHER);
+    HashRequest hr = out.get(0).payload(HashRequest.class);
+    assertThat(hr.getDataCount()).isEqualTo(3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(ByteString.copyFrom(hr.getData(i).getDataList()))
+          .isEqualTo(ByteString.copyFrom(SimpleMempool.txIdData(txs.get(i))));
+    }
+    assertThat(hr.getOrigin().getModule()).isEqualTo(MEMPOOL.value());
     assertThat(mempool.pendingTransactions()).isZero();
-    // Only once the IDs are known are the transactions queued.
-    EventList toHasher = mempool.applyEvents(out);
-    EventList ids = mempool.applyEvents(new HasherModule().applyEvents(toHasher));
-    assertThat(ids.size()).isEqualTo(1);
-    assertThat(ids.get(0).payload(TransactionIDsResponse.class).getTxIdsList())
-        .isEqualTo(txIds(txs));
-    assertThat(mempool.applyEvents(ids).isEmpty()).isTrue();
-    assertThat(mempool.pendingTransactions()).isEqualTo(2);
-    assertThat(mempool.knownTransactions()).isEqualTo(2);
+    // A batch of events without new requests hashes nothing.
+    assertThat(mempool.applyEvents(EventList.empty()).isEmpty()).isTrue();
+    // Only once the IDs are known are the transactions queued, with those IDs, in arrival order.
+    EventList results = new HasherModule().applyEvents(out);
+    assertThat(mempool.applyEvents(results).isEmpty()).isTrue();
+    assertThat(mempool.pendingTransactions()).isEqualTo(3);
+    assertThat(mempool.knownTransactions()).isEqualTo(3);
+    NewBatch b =
+        mempool
+            .applyEvents(EventList.of(MempoolEvents.requestBatch(MEMPOOL, ORIGIN)))
+            .get(0)
+            .payload(NewBatch.class);
+    assertThat(b.getTxsList()).isEqualTo(txs);
+    assertThat(b.getTxIdsList()).isEqualTo(txIds(txs));
+  }
+
+  @Test
+  void aHashResultWithTheWrongNumberOfDigestsFailsTheMempool() throws Exception {
+    SimpleMempool mempool =
+        new SimpleMempool(SimpleMempool.Config.defaults(), SimpleMempool.Params.defaults());
+    EventList out = mempool.applyEvents(EventList.of(newRequests(txs(2))));
+    Origin origin = out.get(0).payload(HashRequest.class).getOrigin();
+    assertThatThrownBy(
+            () -> mempool.applyEvents(EventList.of(CryptoEvents.hashResult(origin, txIds(txs(1))))))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("1 digests, expected 2");
   }
 
   @Test

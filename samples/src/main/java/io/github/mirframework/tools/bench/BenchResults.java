@@ -25,7 +25,13 @@ final class BenchResults {
   final Histogram latencyMicros;
   final Cluster.Usage windowUsage;
   final boolean cpuIncludesClients;
+
+  /** Heap in use after a full collection at the end of the warm-up (summed over replicas). */
+  final long heapAfterWarmupBytes;
+
+  /** Heap in use after a full collection at the end of the run (summed over replicas). */
   final long heapAfterGcBytes;
+
   final long submitted;
   final long applied;
   final long lost;
@@ -44,6 +50,7 @@ final class BenchResults {
       Histogram latencyMicros,
       Cluster.Usage windowUsage,
       boolean cpuIncludesClients,
+      long heapAfterWarmupBytes,
       long heapAfterGcBytes,
       long submitted,
       long applied,
@@ -58,6 +65,7 @@ final class BenchResults {
     this.latencyMicros = latencyMicros;
     this.windowUsage = windowUsage;
     this.cpuIncludesClients = cpuIncludesClients;
+    this.heapAfterWarmupBytes = heapAfterWarmupBytes;
     this.heapAfterGcBytes = heapAfterGcBytes;
     this.submitted = submitted;
     this.applied = applied;
@@ -92,6 +100,16 @@ final class BenchResults {
     return windowApplied == 0 ? Double.NaN : windowUsage.clientCpuNanos() / 1e6 / windowApplied;
   }
 
+  /**
+   * How much the retained heap grew from the end of the warm-up to the end of the run, in percent
+   * of the former (both after a full collection); NaN if unknown.
+   */
+  double heapGrowthPercent() {
+    return heapAfterWarmupBytes <= 0
+        ? Double.NaN
+        : (heapAfterGcBytes - heapAfterWarmupBytes) * 100.0 / heapAfterWarmupBytes;
+  }
+
   /** The summary figures by name, in a stable order. */
   Map<String, Object> summary() {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -115,7 +133,9 @@ final class BenchResults {
         windowUsage.replicaCpuNanos() == 0
             ? Double.NaN
             : windowUsage.gcMillis() * 1e6 / windowUsage.replicaCpuNanos());
+    m.put("heap_after_warmup_bytes", heapAfterWarmupBytes);
     m.put("heap_after_gc_bytes", heapAfterGcBytes);
+    m.put("heap_growth_percent", heapGrowthPercent());
     m.put("submitted", submitted);
     m.put("applied", applied);
     m.put("lost", lost);
@@ -154,7 +174,11 @@ final class BenchResults {
             : String.format(Locale.ROOT, ", clients %.4f ms per request", clientCpuMsPerRequest()));
     out.printf(Locale.ROOT, "gc              %,d ms in the window%n", windowUsage.gcMillis());
     out.printf(
-        Locale.ROOT, "heap            %,.1f MB after GC at the end%n", heapAfterGcBytes / 1e6);
+        Locale.ROOT,
+        "heap            %,.1f MB after GC at the end, %,.1f MB after warm-up (%+.1f %%)%n",
+        heapAfterGcBytes / 1e6,
+        heapAfterWarmupBytes / 1e6,
+        heapGrowthPercent());
     out.printf(
         Locale.ROOT,
         "requests        %,d submitted, %,d applied, %,d lost%n",
@@ -182,7 +206,7 @@ final class BenchResults {
     Path ts = dir.resolve("timeseries.csv");
     Files.writeString(ts, timeSeriesCsv(), StandardCharsets.UTF_8);
     files.add(ts);
-    files.addAll(Plots.write(samples, dir, title()));
+    files.addAll(Plots.write(this, dir));
     return files;
   }
 
@@ -211,7 +235,7 @@ final class BenchResults {
       b.append(
           String.format(
               Locale.ROOT,
-              "    {\"second\": %s, \"phase\": \"%s\", \"throughput\": %s, \"p50_ms\": %s, \"p99_ms\": %s, \"max_ms\": %s, \"in_flight\": %d, \"cpu_cores\": %s}%s%n",
+              "    {\"second\": %s, \"phase\": \"%s\", \"throughput\": %s, \"p50_ms\": %s, \"p99_ms\": %s, \"max_ms\": %s, \"in_flight\": %d, \"cpu_cores\": %s, \"heap_used_mb\": %s, \"heap_after_gc_mb\": %s}%s%n",
               num(s.second()),
               s.phase().name().toLowerCase(Locale.ROOT),
               num(s.throughput()),
@@ -220,6 +244,8 @@ final class BenchResults {
               num(s.maxMs()),
               s.inFlight(),
               num(s.cpuCores()),
+              num(s.heapUsedBytes() / 1e6),
+              num(s.heapAfterGcBytes() < 0 ? Double.NaN : s.heapAfterGcBytes() / 1e6),
               i + 1 < samples.size() ? "," : ""));
     }
     return b.append("  ]\n}\n").toString();
@@ -297,12 +323,13 @@ final class BenchResults {
 
   String timeSeriesCsv() {
     StringBuilder b =
-        new StringBuilder("second,phase,throughput,p50_ms,p99_ms,max_ms,in_flight,cpu_cores\n");
+        new StringBuilder(
+            "second,phase,throughput,p50_ms,p99_ms,max_ms,in_flight,cpu_cores,heap_used_mb,heap_after_gc_mb\n");
     for (BenchRun.Sample s : samples) {
       b.append(
           String.format(
               Locale.ROOT,
-              "%.3f,%s,%.1f,%s,%s,%s,%d,%.3f%n",
+              "%.3f,%s,%.1f,%s,%s,%s,%d,%.3f,%.1f,%s%n",
               s.second(),
               s.phase().name().toLowerCase(Locale.ROOT),
               s.throughput(),
@@ -310,7 +337,11 @@ final class BenchResults {
               Double.isNaN(s.p99Ms()) ? "" : String.format(Locale.ROOT, "%.3f", s.p99Ms()),
               Double.isNaN(s.maxMs()) ? "" : String.format(Locale.ROOT, "%.3f", s.maxMs()),
               s.inFlight(),
-              s.cpuCores()));
+              s.cpuCores(),
+              s.heapUsedBytes() / 1e6,
+              s.heapAfterGcBytes() < 0
+                  ? ""
+                  : String.format(Locale.ROOT, "%.1f", s.heapAfterGcBytes() / 1e6)));
     }
     return b.toString();
   }

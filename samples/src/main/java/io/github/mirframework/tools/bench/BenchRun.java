@@ -34,6 +34,10 @@ final class BenchRun {
    * @param maxMs longest latency in the interval
    * @param inFlight requests submitted and not yet applied at the end of the interval
    * @param cpuCores CPU cores busy (replicas, and clients if in the same JVM) in the interval
+   * @param heapUsedBytes heap in use at the end of the interval (summed over replica processes)
+   * @param heapAfterGcBytes heap in use right after the most recent garbage collection, which no
+   *     sample forces (see {@link JvmUsage#heapAfterLastGc()}); -1 if unknown (replicas in other
+   *     processes)
    */
   record Sample(
       double second,
@@ -43,7 +47,9 @@ final class BenchRun {
       double p99Ms,
       double maxMs,
       long inFlight,
-      double cpuCores) {}
+      double cpuCores,
+      long heapUsedBytes,
+      long heapAfterGcBytes) {}
 
   private static final long SECOND = 1_000_000_000L;
   private static final java.time.Duration CONNECT_TIMEOUT = java.time.Duration.ofMinutes(5);
@@ -76,7 +82,9 @@ final class BenchRun {
     Map<Long, Long> threadsAtStart = Map.of();
     Map<String, Long> threadCpu = Map.of();
     Recording jfr = null;
+    long heapAfterWarmup = -1;
     if (phase == Phase.MEASURE) {
+      heapAfterWarmup = cluster.heapAfterGc();
       load.measuring(true);
       windowUsageStart = cluster.usage();
       threadsAtStart = ThreadCpu.snapshot();
@@ -111,6 +119,13 @@ final class BenchRun {
       if (now >= boundary) {
         switch (phase) {
           case WARMUP -> {
+            // The retained heap after warm-up, before the window so that the forced collection
+            // counts in neither the window's CPU nor its GC time.
+            heapAfterWarmup = cluster.heapAfterGc();
+            out.printf(
+                Locale.ROOT,
+                "heap after warm-up: %,.1f MB after a full GC%n",
+                heapAfterWarmup / 1e6);
             windowUsageStart = cluster.usage();
             threadsAtStart = ThreadCpu.snapshot();
             jfr = startJfr(params);
@@ -164,7 +179,10 @@ final class BenchRun {
                       - lastUsage.replicaCpuNanos()
                       + usage.clientCpuNanos()
                       - lastUsage.clientCpuNanos())
-                  / (double) (now - lastTick));
+                  / (double) (now - lastTick),
+              usage.heapUsedBytes(),
+              // The replicas run in this JVM exactly when its CPU includes the clients.
+              cluster.cpuIncludesClients() ? JvmUsage.heapAfterLastGc() : -1);
       samples.add(s);
       out.println(progressLine(s));
       lastTick = now;
@@ -184,6 +202,7 @@ final class BenchRun {
         load.windowHistogram(),
         windowUsage,
         cluster.cpuIncludesClients(),
+        heapAfterWarmup,
         heap,
         load.submitted(),
         load.applied(),
@@ -222,7 +241,7 @@ final class BenchRun {
   static String progressLine(Sample s) {
     return String.format(
         Locale.ROOT,
-        "[%6.1fs %-7s] %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  in flight %6d  cpu %4.2f cores",
+        "[%6.1fs %-7s] %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  in flight %6d  cpu %4.2f cores  heap %s",
         s.second(),
         s.phase().name().toLowerCase(Locale.ROOT),
         s.throughput(),
@@ -230,6 +249,9 @@ final class BenchRun {
         s.p99Ms(),
         s.maxMs(),
         s.inFlight(),
-        s.cpuCores());
+        s.cpuCores(),
+        s.heapAfterGcBytes() >= 0
+            ? String.format(Locale.ROOT, "%,.0f MB after GC", s.heapAfterGcBytes() / 1e6)
+            : String.format(Locale.ROOT, "%,.0f MB used", s.heapUsedBytes() / 1e6));
   }
 }

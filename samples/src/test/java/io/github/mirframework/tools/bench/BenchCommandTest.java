@@ -53,10 +53,16 @@ class BenchCommandTest {
   private static void assertSaneResults(Path dir, Run r) throws Exception {
     assertThat(r.rc()).as(r.out() + r.err()).isZero();
     for (String f :
-        List.of("results.json", "results.csv", "timeseries.csv", "throughput.png", "latency.png")) {
+        List.of(
+            "results.json",
+            "results.csv",
+            "timeseries.csv",
+            "throughput.png",
+            "latency.png",
+            "heap.png")) {
       assertThat(dir.resolve(f)).as(f).exists().isNotEmptyFile();
     }
-    for (String png : List.of("throughput.png", "latency.png")) {
+    for (String png : List.of("throughput.png", "latency.png", "heap.png")) {
       byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(dir.resolve(png)), 4);
       assertThat(head).as(png).containsExactly(0x89, 'P', 'N', 'G');
     }
@@ -71,6 +77,7 @@ class BenchCommandTest {
     assertThat(number(json, "throughput_req_per_s")).isGreaterThanOrEqualTo(0);
     assertThat(number(json, "applied_in_window")).isLessThanOrEqualTo(applied);
     assertThat(number(json, "heap_after_gc_bytes")).isPositive();
+    assertThat(number(json, "heap_after_warmup_bytes")).isPositive();
     assertThat(number(json, "gc_ms_in_window")).isGreaterThanOrEqualTo(0);
     if (number(json, "latency_samples") > 0) {
       double p50 = number(json, "latency_p50_ms");
