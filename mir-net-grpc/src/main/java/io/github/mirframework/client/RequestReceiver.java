@@ -511,9 +511,9 @@ public final class RequestReceiver implements AutoCloseable {
 
     /**
      * The most streams (clients) open at once on one connection (default {@value
-     * #DEFAULT_STREAMS_PER_CONNECTION}). Raise it for processes that multiplex many clients on
-     * shared connections ({@link ClientChannels}); every stream's buffers are bounded by the
-     * receiver's byte budgets either way, and the connection caps still apply.
+     * RequestReceiver#DEFAULT_STREAMS_PER_CONNECTION}). Raise it for processes that multiplex many
+     * clients on shared connections ({@link ClientChannels}); every stream's buffers are bounded by
+     * the receiver's byte budgets either way, and the connection caps still apply.
      *
      * @throws IllegalArgumentException if {@code streams} is not between 1 and 65,536
      */

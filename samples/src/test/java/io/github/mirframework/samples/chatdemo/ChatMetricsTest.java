@@ -35,12 +35,24 @@ class ChatMetricsTest {
       chat.await(
           "the message on every replica",
           l -> l.stream().filter(s -> s.contains("hello metrics")).count() >= 4);
-      HttpResponse<String> resp =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-                  HttpResponse.BodyHandlers.ofString());
-      assertThat(resp.statusCode()).isEqualTo(200);
+      // Every replica's own proposals reach delivery in sequence-number order, a moment after the
+      // typed message is applied: scrape until node 1 has delivered one of its own.
+      Pattern node1Delivered =
+          Pattern.compile("mir_ordering_commit_latency_seconds_count\\{node=\"1\"} [1-9]");
+      HttpClient http = HttpClient.newHttpClient();
+      HttpResponse<String> resp;
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (true) {
+        resp =
+            http.send(
+                HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(resp.statusCode()).isEqualTo(200);
+        if (node1Delivered.matcher(resp.body()).find() || System.nanoTime() - deadline > 0) {
+          break;
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+      }
       assertThat(resp.body())
           .containsPattern("mir_module_events_total\\{module=\"iss\",node=\"0\"} [1-9]")
           .containsPattern("mir_module_events_total\\{module=\"app\",node=\"3\"} [1-9]")
