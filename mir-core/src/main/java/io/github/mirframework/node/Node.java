@@ -82,6 +82,7 @@ public final class Node implements AutoCloseable {
   // Pooled mode (workerThreads > 0): idle pool workers wait on poolWake.
   private final int workerThreads;
   private final Condition poolWake = lock.newCondition();
+  private static final int POOLED = -1;
   private int idlePoolWorkers;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final AtomicInteger liveWorkers = new AtomicInteger();
@@ -220,7 +221,7 @@ public final class Node implements AutoCloseable {
       if (workerThreads > 0) {
         liveWorkers.set(workerThreads);
         for (int i = 0; i < workerThreads; i++) {
-          Thread t = new Thread(this::pooledWorkerLoop, "mir-" + id + "-worker-" + i);
+          Thread t = new Thread(() -> workerLoop(POOLED), "mir-" + id + "-worker-" + i);
           t.setDaemon(true);
           threads.add(t);
         }
@@ -273,64 +274,17 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private void workerLoop(int slot) {
-    MDC.put("node", id.value());
-    MDC.put("module", engine.moduleId(slot).value());
-    Engine.Batch batch = null;
-    EventList output = null;
-    lock.lock();
-    try {
-      while (true) {
-        if (batch != null) {
-          try {
-            engine.complete(batch, output);
-          } catch (RuntimeException e) {
-            failLocked(e);
-          }
-          batch = null;
-          output = null;
-          wakeReadyLocked();
-        }
-        if (stopping) {
-          break;
-        }
-        batch = engine.takeBatch(slot);
-        if (batch == null) {
-          waiting[slot] = true;
-          wake[slot].awaitUninterruptibly();
-          waiting[slot] = false;
-          continue;
-        }
-        if (!engine.inputPaused()) {
-          resumed.signalAll();
-        }
-        lock.unlock();
-        try {
-          output =
-              Engine.process(
-                  batch, interceptor, moduleMetrics == null ? null : moduleMetrics[slot]);
-        } catch (Throwable t) {
-          lock.lock();
-          failLocked(t);
-          break;
-        }
-        lock.lock();
-      }
-    } finally {
-      lock.unlock();
-      MDC.clear();
-      if (liveWorkers.decrementAndGet() == 0) {
-        cleanUp();
-      }
-    }
-  }
-
   /**
-   * A worker of the pool: serves whichever module is ready (round-robin, one batch of a module at a
-   * time, as in the per-module mode), so a node needs only as many threads as it can keep busy.
+   * A worker's loop. With {@code slot >= 0} the worker serves that one module; with {@link #POOLED}
+   * it is a pool worker that serves whichever module is ready (round-robin). Either way a module
+   * processes one batch at a time and in order: a module with a batch in flight is never ready.
    */
-  private void pooledWorkerLoop() {
+  private void workerLoop(int slot) {
+    boolean pooled = slot == POOLED;
     MDC.put("node", id.value());
+    if (!pooled) {
+      MDC.put("module", engine.moduleId(slot).value());
+    }
     Engine.Batch batch = null;
     EventList output = null;
     lock.lock();
@@ -349,18 +303,26 @@ public final class Node implements AutoCloseable {
         if (stopping) {
           break;
         }
-        batch = engine.nextBatch();
+        batch = pooled ? engine.nextBatch() : engine.takeBatch(slot);
         if (batch == null) {
-          idlePoolWorkers++;
-          poolWake.awaitUninterruptibly();
-          idlePoolWorkers--;
+          if (pooled) {
+            idlePoolWorkers++;
+            poolWake.awaitUninterruptibly();
+            idlePoolWorkers--;
+          } else {
+            waiting[slot] = true;
+            wake[slot].awaitUninterruptibly();
+            waiting[slot] = false;
+          }
           continue;
         }
         if (!engine.inputPaused()) {
           resumed.signalAll();
         }
         lock.unlock();
-        MDC.put("module", batch.moduleId().value());
+        if (pooled) {
+          MDC.put("module", batch.moduleId().value());
+        }
         try {
           output =
               Engine.process(
