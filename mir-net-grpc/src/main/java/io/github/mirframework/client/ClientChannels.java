@@ -120,7 +120,7 @@ public final class ClientChannels implements AutoCloseable {
   }
 
   /** A gRPC channel to one node's request receiver, pinning {@code key} if it is not null. */
-  static ManagedChannel newChannel(
+  private static ManagedChannel newChannel(
       NodeAddress addr,
       ByteString key,
       NodeId node,
@@ -235,8 +235,18 @@ public final class ClientChannels implements AutoCloseable {
      *     #plaintext()} was chosen, or a node has no key for TLS
      */
     public ClientChannels build() {
+      check();
+      return new ClientChannels(this);
+    }
+
+    int nodeCount() {
+      return nodes.size();
+    }
+
+    /** Throws what {@link #build()} would throw for this configuration. */
+    void check() {
       if (nodes.isEmpty()) {
-        throw new IllegalStateException("client channels need at least one node");
+        throw new IllegalStateException("a client needs at least one node");
       }
       if (!securityChosen) {
         throw new IllegalStateException("choose tls(nodeKeys) or plaintext()");
@@ -246,7 +256,6 @@ public final class ClientChannels implements AutoCloseable {
         missing.removeAll(nodeKeys.keySet());
         throw new IllegalStateException("no TLS key for nodes " + missing);
       }
-      return new ClientChannels(this);
     }
   }
 }

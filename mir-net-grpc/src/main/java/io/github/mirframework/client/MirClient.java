@@ -10,8 +10,6 @@ import io.github.mirframework.client.pb.RequestReceiverGrpc;
 import io.github.mirframework.client.pb.SessionFrame;
 import io.github.mirframework.crypto.EncodedKeyPair;
 import io.github.mirframework.net.NodeAddress;
-import io.github.mirframework.net.grpc.Certificates;
-import io.github.mirframework.net.grpc.internal.Threads;
 import io.github.mirframework.types.ClientId;
 import io.github.mirframework.types.NodeId;
 import io.grpc.CallOptions;
@@ -36,7 +34,6 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -298,13 +295,14 @@ public final class MirClient implements AutoCloseable {
   private static final int FINISHED_MEMORY = 65_536;
 
   private final ClientId id;
-  private final Map<NodeId, NodeAddress> nodes;
-  private final Map<NodeId, ByteString> nodeKeys;
+  // The connections: shared with other clients, or this client's own (built at start, closed by
+  // close()).
   private final ClientChannels shared;
+  private final ClientChannels.Builder own;
+  private ClientChannels channels;
   private final ClientSigner signer;
   private final Params params;
   private final int quorum;
-  private final Threads threads;
 
   // Guarded by `this`.
   private long nextReqNo;
@@ -319,7 +317,6 @@ public final class MirClient implements AutoCloseable {
   private long roundRobin;
 
   private EventLoopGroup eventLoops;
-  private ExecutorService offload;
   private ScheduledFuture<?> ticker;
   private final Map<NodeId, NodeConnection> connections = new LinkedHashMap<>();
   private final AtomicLong givenUp = new AtomicLong();
@@ -331,16 +328,20 @@ public final class MirClient implements AutoCloseable {
 
   private MirClient(Builder b) {
     this.id = b.id;
-    this.nodes = Map.copyOf(b.nodes);
-    this.nodeKeys = b.nodeKeys == null ? null : Map.copyOf(b.nodeKeys);
     this.shared = b.shared;
+    this.own =
+        shared != null
+            ? null
+            : b.own
+                .name("client-" + b.id.value())
+                .keepAliveTime(b.params.keepAliveTime())
+                .shutdownTimeout(b.params.shutdownTimeout());
     this.signer = b.signer;
     this.params = b.params;
     this.nextReqNo = b.firstReqNo;
-    int n = shared != null ? shared.nodes().size() : nodes.size();
+    int n = shared != null ? shared.nodes().size() : b.own.nodeCount();
     int f = b.faultTolerance >= 0 ? b.faultTolerance : (n - 1) / 3;
     this.quorum = f + 1;
-    this.threads = new Threads("client-" + id.value());
   }
 
   /** Returns a builder of the client {@code id}. */
@@ -351,9 +352,8 @@ public final class MirClient implements AutoCloseable {
   /** Builds a {@link MirClient}. */
   public static final class Builder {
     private final ClientId id;
-    private final Map<NodeId, NodeAddress> nodes = new HashMap<>();
-    private Map<NodeId, ByteString> nodeKeys;
-    private boolean securityChosen;
+    private final ClientChannels.Builder own = ClientChannels.builder();
+    private boolean ownConfigured;
     private ClientChannels shared;
     private ClientSigner signer;
     private boolean signingChosen;
@@ -367,23 +367,22 @@ public final class MirClient implements AutoCloseable {
 
     /** The request receivers of the nodes (the whole membership). */
     public Builder nodes(Map<NodeId, NodeAddress> receivers) {
-      nodes.putAll(receivers);
+      own.nodes(receivers);
+      ownConfigured = true;
       return this;
     }
 
     /** Connect with TLS, trusting each node exactly by its public key (SubjectPublicKeyInfo). */
     public Builder tls(Map<NodeId, ByteString> keys) {
-      Map<NodeId, ByteString> canonical = new HashMap<>();
-      keys.forEach((n, k) -> canonical.put(n, Certificates.canonicalPublicKey(k)));
-      this.nodeKeys = canonical;
-      this.securityChosen = true;
+      own.tls(keys);
+      ownConfigured = true;
       return this;
     }
 
     /** Connect in plaintext (tests, demos, trusted networks). */
     public Builder plaintext() {
-      this.nodeKeys = null;
-      this.securityChosen = true;
+      own.plaintext();
+      ownConfigured = true;
       return this;
     }
 
@@ -472,42 +471,23 @@ public final class MirClient implements AutoCloseable {
      *     f+1} exceeds the number of nodes
      */
     public MirClient build() {
-      if (shared != null) {
-        if (!nodes.isEmpty() || securityChosen) {
-          throw new IllegalStateException(
-              "channels(...) already gives the nodes and their security: do not also call nodes(),"
-                  + " tls() or plaintext()");
-        }
-        if (!signingChosen) {
-          throw new IllegalStateException(
-              "choose signingKey(keyPair) (authenticated requests, see ADR 0005) or, in tests"
-                  + " only, insecureUnsignedRequestsForTesting()");
-        }
-        if (faultTolerance >= shared.nodes().size()) {
-          throw new IllegalStateException(
-              "f = " + faultTolerance + " needs more than " + shared.nodes().size() + " nodes");
-        }
-        return new MirClient(this);
+      if (shared != null && ownConfigured) {
+        throw new IllegalStateException(
+            "channels(...) already gives the nodes and their security: do not also call nodes(),"
+                + " tls() or plaintext()");
       }
-      if (nodes.isEmpty()) {
-        throw new IllegalStateException("a client needs at least one node");
-      }
-      if (!securityChosen) {
-        throw new IllegalStateException("choose tls(nodeKeys) or plaintext()");
+      if (shared == null) {
+        own.check();
       }
       if (!signingChosen) {
         throw new IllegalStateException(
             "choose signingKey(keyPair) (authenticated requests, see ADR 0005) or, in tests only,"
                 + " insecureUnsignedRequestsForTesting()");
       }
-      if (nodeKeys != null && !nodeKeys.keySet().containsAll(nodes.keySet())) {
-        Set<NodeId> missing = new HashSet<>(nodes.keySet());
-        missing.removeAll(nodeKeys.keySet());
-        throw new IllegalStateException("no TLS key for nodes " + missing);
-      }
-      if (faultTolerance >= nodes.size()) {
+      int n = shared != null ? shared.nodes().size() : own.nodeCount();
+      if (faultTolerance >= n) {
         throw new IllegalStateException(
-            "f = " + faultTolerance + " needs more than " + nodes.size() + " nodes");
+            "f = " + faultTolerance + " needs more than " + n + " nodes");
       }
       return new MirClient(this);
     }
@@ -534,42 +514,20 @@ public final class MirClient implements AutoCloseable {
         return;
       }
       started = true;
-      if (shared != null) {
-        if (shared.isClosed()) {
-          throw new IllegalStateException("the shared channels of client " + id + " are closed");
-        }
-        eventLoops = shared.eventLoops();
-        for (NodeId n : shared.nodes()) {
-          NodeConnection c = new NodeConnection(n, shared.channel(n), false);
-          connections.put(n, c);
-          toOpen.add(c);
-        }
-      } else {
-        String prefix = "mir-client-" + id;
-        eventLoops = threads.eventLoops(1, prefix + "-io");
-        offload = threads.offload(1, prefix + "-offload");
-        nodes.forEach(
-            (n, addr) -> {
-              NodeConnection c = new NodeConnection(n, newChannel(n, addr), true);
-              connections.put(n, c);
-              toOpen.add(c);
-            });
+      if (shared != null && shared.isClosed()) {
+        throw new IllegalStateException("the shared channels of client " + id + " are closed");
+      }
+      channels = shared != null ? shared : own.build();
+      eventLoops = channels.eventLoops();
+      for (NodeId n : channels.nodes()) {
+        NodeConnection c = new NodeConnection(n, channels.channel(n));
+        connections.put(n, c);
+        toOpen.add(c);
       }
       long tick = Math.max(1, Math.min(50, params.resubmitMinDelay().toMillis() / 4));
       ticker = eventLoops.scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.MILLISECONDS);
     }
     toOpen.forEach(NodeConnection::drain);
-  }
-
-  private ManagedChannel newChannel(NodeId node, NodeAddress addr) {
-    return ClientChannels.newChannel(
-        addr,
-        nodeKeys == null ? null : nodeKeys.get(node),
-        node,
-        eventLoops,
-        offload,
-        params.keepAliveTime(),
-        id.value());
   }
 
   /**
@@ -921,19 +879,9 @@ public final class MirClient implements AutoCloseable {
                   + " completed"));
     }
     all.forEach(NodeConnection::close);
-    long deadline = System.nanoTime() + params.shutdownTimeout().toNanos();
-    for (NodeConnection c : all) {
-      c.awaitClosed(deadline);
+    if (shared == null && channels != null) {
+      channels.close();
     }
-    if (shared == null) {
-      Threads.shutdown(eventLoops, remaining(deadline));
-      Threads.shutdown(offload, remaining(deadline));
-      threads.joinAll(remaining(deadline));
-    }
-  }
-
-  private static Duration remaining(long deadline) {
-    return Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()));
   }
 
   /**
@@ -943,7 +891,6 @@ public final class MirClient implements AutoCloseable {
   private final class NodeConnection {
     private final NodeId node;
     private final ManagedChannel channel;
-    private final boolean ownsChannel;
     private final AtomicInteger wip = new AtomicInteger();
     private final ArrayDeque<Request> queue = new ArrayDeque<>();
     private final Set<Long> queued = new HashSet<>();
@@ -961,10 +908,9 @@ public final class MirClient implements AutoCloseable {
     private int failures;
     private boolean shutDown;
 
-    NodeConnection(NodeId node, ManagedChannel channel, boolean ownsChannel) {
+    NodeConnection(NodeId node, ManagedChannel channel) {
       this.node = node;
       this.channel = channel;
-      this.ownsChannel = ownsChannel;
     }
 
     boolean isConnected() {
@@ -983,17 +929,6 @@ public final class MirClient implements AutoCloseable {
     void close() {
       closing = true;
       drain();
-    }
-
-    void awaitClosed(long deadline) {
-      if (!ownsChannel) {
-        return;
-      }
-      try {
-        channel.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
     }
 
     void drain() {
@@ -1020,9 +955,6 @@ public final class MirClient implements AutoCloseable {
           connected = false;
           if (c != null) {
             c.cancel("client closed", null);
-          }
-          if (ownsChannel) {
-            channel.shutdownNow();
           }
         }
         return;
