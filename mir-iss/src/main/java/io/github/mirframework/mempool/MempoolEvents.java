@@ -7,6 +7,7 @@ import io.github.mirframework.crypto.CryptoEvents;
 import io.github.mirframework.event.Event;
 import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.mempool.pb.BatchIDResponse;
+import io.github.mirframework.mempool.pb.BatchTimeout;
 import io.github.mirframework.mempool.pb.NewBatch;
 import io.github.mirframework.mempool.pb.NewEpoch;
 import io.github.mirframework.mempool.pb.RequestBatch;
@@ -134,7 +135,8 @@ public final class MempoolEvents {
         TransactionIDsResponse.getDefaultInstance(),
         RequestBatchID.getDefaultInstance(),
         BatchIDResponse.getDefaultInstance(),
-        NewEpoch.getDefaultInstance());
+        NewEpoch.getDefaultInstance(),
+        BatchTimeout.getDefaultInstance());
   }
 
   static void checkSameSize(List<?> a, List<?> b, String aName, String bName) {

@@ -11,8 +11,11 @@ import io.github.mirframework.crypto.HasherModule;
 import io.github.mirframework.crypto.pb.HashData;
 import io.github.mirframework.crypto.pb.HashResult;
 import io.github.mirframework.dsl.DslModule;
+import io.github.mirframework.event.Event;
 import io.github.mirframework.event.EventList;
+import io.github.mirframework.event.Events;
 import io.github.mirframework.event.pb.Origin;
+import io.github.mirframework.mempool.pb.BatchTimeout;
 import io.github.mirframework.mempool.pb.NewEpoch;
 import io.github.mirframework.mempool.pb.RequestBatch;
 import io.github.mirframework.module.PassiveModule;
@@ -21,6 +24,7 @@ import io.github.mirframework.types.LittleEndian;
 import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.ReqNo;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,7 +55,10 @@ import org.slf4j.LoggerFactory;
  *       transactions' IDs computed as above and keeps the transactions in arrival order; {@code
  *       RequestBatch} → {@code NewBatch} with the oldest transactions not yet offered in the
  *       current epoch, at most {@link Params#maxTransactionsInBatch()} of them and {@link
- *       Params#maxBatchBytes()} bytes (possibly none: an empty batch).
+ *       Params#maxBatchBytes()} bytes. With a {@link Params#batchTimeout()}, a request that finds
+ *       no transaction waits for the first one to arrive (and is then answered at once), or for the
+ *       timeout, after which it gets an empty batch; without one (the default, Mir's behaviour) it
+ *       is answered at once, possibly with an empty batch.
  *   <li><b>Lookup.</b> {@code RequestTransactions{tx IDs}} → {@code TransactionsResponse} telling
  *       for each ID whether the transaction is held, and the transaction.
  * </ul>
@@ -93,6 +100,9 @@ public final class SimpleMempool implements PassiveModule {
   /** Bytes counted for a held transaction beyond its encoded size (ID, map entries). */
   public static final int TX_OVERHEAD_BYTES = 128;
 
+  /** The default ID of the timer module the mempool uses for its batch timeout. */
+  public static final ModuleId DEFAULT_TIMER = ModuleId.of("timer");
+
   /** The most batch requests of future epochs kept waiting; more fail the node (a local bug). */
   static final int MAX_EARLY_BATCH_REQUESTS = 4096;
 
@@ -102,27 +112,39 @@ public final class SimpleMempool implements PassiveModule {
    * @param self this module's ID (default {@code "mempool"}; Mir's default config says {@code
    *     "availability"}, a slip its own Trantor wiring overrides with {@code "mempool"})
    * @param hasher the hasher module (default {@code "hasher"})
+   * @param timer the timer module (default {@code "timer"}), for the batch timeout
    */
-  public record Config(ModuleId self, ModuleId hasher) {
+  public record Config(ModuleId self, ModuleId hasher, ModuleId timer) {
     /** Checks that no ID is missing. */
     public Config {
       Objects.requireNonNull(self, "self");
       Objects.requireNonNull(hasher, "hasher");
+      Objects.requireNonNull(timer, "timer");
     }
 
-    /** The default IDs: {@code "mempool"} and {@code "hasher"}. */
+    /** The given IDs of this module and the hasher, and the timer {@code "timer"}. */
+    public Config(ModuleId self, ModuleId hasher) {
+      this(self, hasher, DEFAULT_TIMER);
+    }
+
+    /** The default IDs: {@code "mempool"}, {@code "hasher"} and {@code "timer"}. */
     public static Config defaults() {
-      return new Config(DEFAULT_ID, HasherModule.DEFAULT_ID);
+      return new Config(DEFAULT_ID, HasherModule.DEFAULT_ID, DEFAULT_TIMER);
     }
 
     /** Returns a copy with another ID of this module. */
     public Config withSelf(ModuleId id) {
-      return new Config(id, hasher);
+      return new Config(id, hasher, timer);
     }
 
     /** Returns a copy with another hasher module. */
     public Config withHasher(ModuleId id) {
-      return new Config(self, id);
+      return new Config(self, id, timer);
+    }
+
+    /** Returns a copy with another timer module (used only with a batch timeout). */
+    public Config withTimer(ModuleId id) {
+      return new Config(self, hasher, id);
     }
   }
 
@@ -140,13 +162,20 @@ public final class SimpleMempool implements PassiveModule {
    *     maxBytesPerClient}
    * @param clientWindow request numbers accepted above a client's low watermark; must equal the
    *     window of the batch fetcher's client progress ({@link ClientProgress#DEFAULT_WINDOW})
+   * @param batchTimeout how long a batch request that finds no transaction waits for one before it
+   *     is answered with an empty batch; {@link Duration#ZERO} (the default, as in Mir's version
+   *     ported here) answers at once. A timeout keeps an idle leader from ordering empty batches
+   *     back to back, and a request arriving at an idle leader is proposed as soon as it arrives.
+   *     Not negative. Under load it has no effect (a request always finds transactions). The
+   *     protocol's view-change timeouts must leave room for it ({@code Trantor.Params} checks)
    */
   public record Params(
       int maxTransactionsInBatch,
       int maxBatchBytes,
       long maxBytesPerClient,
       long maxTotalBytes,
-      long clientWindow) {
+      long clientWindow,
+      Duration batchTimeout) {
     /** Default of {@link #maxTransactionsInBatch()}. */
     public static final int DEFAULT_MAX_TRANSACTIONS_IN_BATCH = 10;
 
@@ -184,6 +213,26 @@ public final class SimpleMempool implements PassiveModule {
         throw new IllegalArgumentException(
             "clientWindow must be in 1.." + ClientProgress.MAX_WINDOW + ": " + clientWindow);
       }
+      Objects.requireNonNull(batchTimeout, "batchTimeout");
+      if (batchTimeout.isNegative()) {
+        throw new IllegalArgumentException("batchTimeout must not be negative: " + batchTimeout);
+      }
+    }
+
+    /** The given limits, without a batch timeout. */
+    public Params(
+        int maxTransactionsInBatch,
+        int maxBatchBytes,
+        long maxBytesPerClient,
+        long maxTotalBytes,
+        long clientWindow) {
+      this(
+          maxTransactionsInBatch,
+          maxBatchBytes,
+          maxBytesPerClient,
+          maxTotalBytes,
+          clientWindow,
+          Duration.ZERO);
     }
 
     /** A batch size limit with the other defaults. */
@@ -193,7 +242,8 @@ public final class SimpleMempool implements PassiveModule {
           DEFAULT_MAX_BATCH_BYTES,
           DEFAULT_MAX_BYTES_PER_CLIENT,
           DEFAULT_MAX_TOTAL_BYTES,
-          ClientProgress.DEFAULT_WINDOW);
+          ClientProgress.DEFAULT_WINDOW,
+          Duration.ZERO);
     }
 
     /** Mir's defaults, and the memory limits above. */
@@ -203,30 +253,58 @@ public final class SimpleMempool implements PassiveModule {
 
     /** Returns a copy with another limit of transactions per batch. */
     public Params withMaxTransactionsInBatch(int max) {
-      return new Params(max, maxBatchBytes, maxBytesPerClient, maxTotalBytes, clientWindow);
+      return new Params(
+          max, maxBatchBytes, maxBytesPerClient, maxTotalBytes, clientWindow, batchTimeout);
     }
 
     /** Returns a copy with another limit of bytes per batch. */
     public Params withMaxBatchBytes(int max) {
       return new Params(
-          maxTransactionsInBatch, max, maxBytesPerClient, maxTotalBytes, clientWindow);
+          maxTransactionsInBatch,
+          max,
+          maxBytesPerClient,
+          maxTotalBytes,
+          clientWindow,
+          batchTimeout);
     }
 
     /** Returns a copy with another limit of held bytes per client. */
     public Params withMaxBytesPerClient(long max) {
-      return new Params(maxTransactionsInBatch, maxBatchBytes, max, maxTotalBytes, clientWindow);
+      return new Params(
+          maxTransactionsInBatch, maxBatchBytes, max, maxTotalBytes, clientWindow, batchTimeout);
     }
 
     /** Returns a copy with another limit of held bytes in total. */
     public Params withMaxTotalBytes(long max) {
       return new Params(
-          maxTransactionsInBatch, maxBatchBytes, maxBytesPerClient, max, clientWindow);
+          maxTransactionsInBatch,
+          maxBatchBytes,
+          maxBytesPerClient,
+          max,
+          clientWindow,
+          batchTimeout);
     }
 
     /** Returns a copy with another client request-number window. */
     public Params withClientWindow(long window) {
       return new Params(
-          maxTransactionsInBatch, maxBatchBytes, maxBytesPerClient, maxTotalBytes, window);
+          maxTransactionsInBatch,
+          maxBatchBytes,
+          maxBytesPerClient,
+          maxTotalBytes,
+          window,
+          batchTimeout);
+    }
+
+    /** Returns a copy with another batch timeout (see {@link #batchTimeout()}). */
+    public Params withBatchTimeout(Duration timeout) {
+      return new Params(
+          maxTransactionsInBatch,
+          maxBatchBytes,
+          maxBytesPerClient,
+          maxTotalBytes,
+          clientWindow,
+          timeout);
     }
   }
 
@@ -280,6 +358,9 @@ public final class SimpleMempool implements PassiveModule {
   /** Context of the hash request for the IDs of newly submitted transactions. */
   private record NewTxIdsContext(List<Request> txs) {}
 
+  /** A batch request waiting for a first transaction; {@code epoch} is -1 without an epoch. */
+  private record WaitingRequest(Origin origin, long epoch) {}
+
   /** A held transaction. */
   private static final class Tx {
     final ByteString id;
@@ -318,6 +399,10 @@ public final class SimpleMempool implements PassiveModule {
   // Submitted transactions of the current batch of events, hashed together at its end.
   private List<Request> arriving = new ArrayList<>();
   private int earlyBatchRequestCount;
+  // Batch requests waiting for a first transaction (only with a batch timeout), by the ID of their
+  // BatchTimeout, oldest first.
+  private final LinkedHashMap<Long, WaitingRequest> waiting = new LinkedHashMap<>();
+  private long nextWaitId;
   private ClientProgress progress;
   private long epoch = -1; // -1: no NewEpoch yet, serve every request at once
   private long heldBytes;
@@ -368,6 +453,8 @@ public final class SimpleMempool implements PassiveModule {
 
     // upon event <mempool, RequestBatch | e> do cut a batch of the oldest txs not offered in e
     dsl.upon(RequestBatch.class, this::onRequestBatch);
+    //     ... or, if none is there, when the first arrives or the batch timeout expires
+    dsl.upon(BatchTimeout.class, this::onBatchTimeout);
 
     // ---- lookup ----
 
@@ -540,6 +627,7 @@ public final class SimpleMempool implements PassiveModule {
     for (int i = 0; i < ctx.txs().size(); i++) {
       add(result.getDigests(i), ctx.txs().get(i));
     }
+    serveWaiting();
   }
 
   private void add(ByteString id, Request r) {
@@ -614,13 +702,24 @@ public final class SimpleMempool implements PassiveModule {
       }
       toOffer.addLast(tx);
     }
-    // Serve the waiting requests of this epoch; answer those of earlier epochs with empty batches.
+    // Requests that waited for a transaction in an earlier epoch get an empty batch now (their
+    // epoch is over); the others may find re-offered transactions.
+    Iterator<WaitingRequest> w = waiting.values().iterator();
+    while (w.hasNext()) {
+      WaitingRequest r = w.next();
+      if (r.epoch() >= 0 && r.epoch() < epoch) {
+        w.remove();
+        dsl.emit(MempoolEvents.newBatch(r.origin(), List.of(), List.of()));
+      }
+    }
+    serveWaiting();
+    // Serve the early requests of this epoch; answer those of earlier epochs with empty batches.
     while (!earlyBatchRequests.isEmpty() && earlyBatchRequests.firstKey() <= epoch) {
       Map.Entry<Long, List<Origin>> first = earlyBatchRequests.pollFirstEntry();
       earlyBatchRequestCount -= first.getValue().size();
       for (Origin o : first.getValue()) {
         if (first.getKey() == epoch) {
-          cutBatch(o);
+          serve(o, epoch);
         } else {
           dsl.emit(MempoolEvents.newBatch(o, List.of(), List.of()));
         }
@@ -666,7 +765,7 @@ public final class SimpleMempool implements PassiveModule {
   private void onRequestBatch(RequestBatch r) {
     Origin origin = r.getOrigin();
     if (!r.hasEpoch() || epoch < 0 || r.getEpoch() == epoch) {
-      cutBatch(origin);
+      serve(origin, r.hasEpoch() ? r.getEpoch() : -1);
     } else if (r.getEpoch() < epoch) {
       // The requester's epoch is over: its batch could not be ordered anyway.
       dsl.emit(MempoolEvents.newBatch(origin, List.of(), List.of()));
@@ -681,6 +780,59 @@ public final class SimpleMempool implements PassiveModule {
       earlyBatchRequests.computeIfAbsent(r.getEpoch(), e -> new ArrayList<>()).add(origin);
       earlyBatchRequestCount++;
     }
+  }
+
+  /**
+   * Answers a batch request of the current epoch ({@code requestEpoch}, -1 for none): at once if a
+   * transaction is there or there is no batch timeout, else when one arrives or the timeout
+   * expires.
+   */
+  private void serve(Origin origin, long requestEpoch) {
+    if (params.batchTimeout().isZero() || hasOfferable()) {
+      cutBatch(origin);
+      return;
+    }
+    if (waiting.size() >= MAX_EARLY_BATCH_REQUESTS) {
+      throw new IllegalStateException(
+          "more than " + MAX_EARLY_BATCH_REQUESTS + " batch requests wait for transactions");
+    }
+    long id = nextWaitId++;
+    waiting.put(id, new WaitingRequest(origin, requestEpoch));
+    dsl.emit(
+        Events.timerDelay(
+            config.timer(),
+            List.of(Event.of(config.self(), BatchTimeout.newBuilder().setId(id).build())),
+            params.batchTimeout()));
+  }
+
+  /** Serves waiting batch requests, oldest first, while there are transactions to offer. */
+  private void serveWaiting() {
+    Iterator<WaitingRequest> it = waiting.values().iterator();
+    while (it.hasNext() && hasOfferable()) {
+      WaitingRequest r = it.next();
+      it.remove();
+      cutBatch(r.origin());
+    }
+  }
+
+  private void onBatchTimeout(BatchTimeout t) {
+    WaitingRequest r = waiting.remove(t.getId());
+    if (r != null) {
+      cutBatch(r.origin()); // nothing arrived in time: an empty batch
+    }
+  }
+
+  /** Whether a transaction not yet offered in this epoch is held (drops removed ones in front). */
+  private boolean hasOfferable() {
+    while (!toOffer.isEmpty() && toOffer.peekFirst().removed) {
+      toOffer.removeFirst();
+    }
+    return !toOffer.isEmpty();
+  }
+
+  /** The number of batch requests waiting for a first transaction. */
+  public int waitingBatchRequests() {
+    return waiting.size();
   }
 
   private void cutBatch(Origin origin) {

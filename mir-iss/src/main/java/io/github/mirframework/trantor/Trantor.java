@@ -74,14 +74,40 @@ public final class Trantor {
   /**
    * Parameters of a Trantor system.
    *
+   * <p>With a mempool {@linkplain SimpleMempool.Params#batchTimeout() batch timeout}, an idle
+   * leader proposes an empty batch only once per timeout, so the PBFT view-change timeouts must
+   * leave room for it: the timeout may be at most half the "no new commit" timeout, and a segment
+   * of empty batches ({@code segmentLength} × the timeout) at most half the segment timeout.
+   *
    * @param mempool the mempool's parameters
-   * @param iss ISS's parameters (membership, segment length, timeouts)
+   * @param iss ISS's parameters (membership, segment length, timeouts); an {@link
+   *     IllegalArgumentException} tells if the batch timeout does not fit its view-change timeouts
    */
   public record Params(SimpleMempool.Params mempool, Iss.Params iss) {
-    /** Checks that nothing is missing. */
+    /** Checks that nothing is missing and that the batch timeout fits the view-change timeouts. */
     public Params {
       Objects.requireNonNull(mempool, "mempool");
       Objects.requireNonNull(iss, "iss");
+      Duration t = mempool.batchTimeout();
+      if (t.multipliedBy(2).compareTo(iss.pbftViewChangeSnTimeout()) > 0) {
+        throw new IllegalArgumentException(
+            "the mempool's batch timeout ("
+                + t
+                + ") must be at most half the PBFT view-change SN timeout ("
+                + iss.pbftViewChangeSnTimeout()
+                + "): an idle leader waits that long before each proposal");
+      }
+      if (t.multipliedBy(2L * iss.segmentLength()).compareTo(iss.pbftViewChangeSegmentTimeout())
+          > 0) {
+        throw new IllegalArgumentException(
+            "the mempool's batch timeout ("
+                + t
+                + ") times the segment length ("
+                + iss.segmentLength()
+                + ") must be at most half the PBFT view-change segment timeout ("
+                + iss.pbftViewChangeSegmentTimeout()
+                + "): an idle segment takes that long to fill");
+      }
     }
 
     /** Mir's defaults for {@code membership}. */

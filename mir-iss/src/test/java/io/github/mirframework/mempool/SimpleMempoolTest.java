@@ -11,9 +11,11 @@ import io.github.mirframework.crypto.CryptoEvents;
 import io.github.mirframework.crypto.HasherModule;
 import io.github.mirframework.crypto.pb.HashRequest;
 import io.github.mirframework.event.Event;
+import io.github.mirframework.event.EventCodec;
 import io.github.mirframework.event.EventList;
 import io.github.mirframework.event.Events;
 import io.github.mirframework.event.pb.Origin;
+import io.github.mirframework.event.pb.TimerDelay;
 import io.github.mirframework.mempool.pb.BatchIDResponse;
 import io.github.mirframework.mempool.pb.NewBatch;
 import io.github.mirframework.mempool.pb.TransactionsResponse;
@@ -22,6 +24,7 @@ import io.github.mirframework.types.ModuleId;
 import io.github.mirframework.types.ReqNo;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -576,5 +579,138 @@ class SimpleMempoolTest {
     assertThatThrownBy(() -> d.withMaxTotalBytes(d.maxBytesPerClient() - 1))
         .hasMessageContaining("maxTotalBytes");
     assertThatThrownBy(() -> d.withClientWindow(0)).hasMessageContaining("clientWindow");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Batch timeout
+
+  static final Duration TIMEOUT = Duration.ofMillis(50);
+
+  /** The single timer request in {@code out}, checked to be the mempool's batch timeout. */
+  static TimerDelay batchTimer(EventList out) {
+    assertThat(out.size()).isEqualTo(1);
+    assertThat(out.get(0).destination()).isEqualTo(SimpleMempool.DEFAULT_TIMER);
+    TimerDelay t = out.get(0).payload(TimerDelay.class);
+    assertThat(t.getDelayNs()).isEqualTo(TIMEOUT.toNanos());
+    assertThat(t.getEventsCount()).isEqualTo(1);
+    assertThat(t.getEvents(0).getDestination()).isEqualTo(MEMPOOL.value());
+    return t;
+  }
+
+  /** What the mempool emits when the timer delivers the events of {@code t}. */
+  static EventList fire(Harness h, TimerDelay t) throws Exception {
+    EventList events = EventCodec.shared().fromRecords(t.getEventsList()).orElseThrow();
+    return h.apply(events.toList().toArray(new Event[0]));
+  }
+
+  static Harness withTimeout() {
+    return new Harness(SimpleMempool.Params.defaults().withBatchTimeout(TIMEOUT));
+  }
+
+  @Test
+  void withABatchTimeoutARequestThatFindsNoTransactionIsServedWhenTheFirstArrives()
+      throws Exception {
+    Harness h = withTimeout();
+    h.apply(newEpoch(0, new ClientProgress()));
+    TimerDelay timer = batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 0)));
+    assertThat(h.mempool.waitingBatchRequests()).isEqualTo(1);
+    List<Request> txs = txs(3);
+    EventList out = h.apply(newRequests(txs));
+    assertThat(out.size()).isEqualTo(1);
+    NewBatch b = out.get(0).payload(NewBatch.class);
+    assertThat(b.getOrigin()).isEqualTo(ORIGIN);
+    assertThat(b.getTxsList()).containsExactlyElementsOf(txs);
+    assertThat(b.getTxIdsList()).containsExactlyElementsOf(txIds(txs));
+    assertThat(h.mempool.waitingBatchRequests()).isZero();
+    // The timer of the served request fires later and changes nothing.
+    assertThat(fire(h, timer).isEmpty()).isTrue();
+    assertThat(h.mempool.pendingTransactions()).isZero();
+  }
+
+  @Test
+  void withABatchTimeoutAnUnansweredRequestGetsAnEmptyBatchWhenTheTimerFires() throws Exception {
+    Harness h = withTimeout();
+    h.apply(newEpoch(0, new ClientProgress()));
+    TimerDelay timer = batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 0)));
+    EventList out = fire(h, timer);
+    assertThat(out.size()).isEqualTo(1);
+    NewBatch b = out.get(0).payload(NewBatch.class);
+    assertThat(b.getOrigin()).isEqualTo(ORIGIN);
+    assertThat(b.getTxsCount()).isZero();
+    assertThat(h.mempool.waitingBatchRequests()).isZero();
+    // A transaction arriving afterwards waits for the next request.
+    assertThat(h.apply(newRequests(txs(1))).isEmpty()).isTrue();
+    assertThat(h.mempool.pendingTransactions()).isEqualTo(1);
+  }
+
+  @Test
+  void withABatchTimeoutARequestThatFindsTransactionsIsServedAtOnce() throws Exception {
+    Harness h = withTimeout();
+    h.apply(newEpoch(0, new ClientProgress()));
+    List<Request> txs = txs(2);
+    h.apply(newRequests(txs));
+    assertThat(batchFor(h, 0).getTxsList()).containsExactlyElementsOf(txs);
+    // Transactions offered in this epoch do not count: the next request waits.
+    batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 0)));
+  }
+
+  @Test
+  void waitingRequestsAreServedOldestFirstOneBatchEach() throws Exception {
+    Harness h = withTimeout();
+    h.apply(newEpoch(0, new ClientProgress()));
+    Origin second = CryptoEvents.contextStoreOrigin(AVAILABILITY, 43);
+    batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 0)));
+    batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, second, 0)));
+    List<Request> first = txs(1);
+    EventList out = h.apply(newRequests(first));
+    assertThat(out.size()).isEqualTo(1);
+    assertThat(out.get(0).payload(NewBatch.class).getOrigin()).isEqualTo(ORIGIN);
+    assertThat(out.get(0).payload(NewBatch.class).getTxsList()).isEqualTo(first);
+    Request next = tx("other", 0, "next");
+    out = h.apply(newRequests(List.of(next)));
+    assertThat(out.size()).isEqualTo(1);
+    assertThat(out.get(0).payload(NewBatch.class).getOrigin()).isEqualTo(second);
+    assertThat(out.get(0).payload(NewBatch.class).getTxsList()).containsExactly(next);
+  }
+
+  @Test
+  void aRequestWaitingWhenItsEpochEndsGetsAnEmptyBatchAndTheTransactionsStayForTheNewEpoch()
+      throws Exception {
+    Harness h = withTimeout();
+    h.apply(newEpoch(0, new ClientProgress()));
+    List<Request> txs = txs(2);
+    h.apply(newRequests(txs));
+    assertThat(batchFor(h, 0).getTxsList()).containsExactlyElementsOf(txs);
+    TimerDelay timer = batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 0)));
+    // Epoch 1 re-offers both (their batch was not delivered); the old request gets nothing.
+    EventList out = h.apply(newEpoch(1, new ClientProgress()));
+    assertThat(out.size()).isEqualTo(1);
+    assertThat(out.get(0).payload(NewBatch.class).getTxsCount()).isZero();
+    assertThat(h.mempool.waitingBatchRequests()).isZero();
+    assertThat(fire(h, timer).isEmpty()).isTrue();
+    assertThat(batchFor(h, 1).getTxsList()).containsExactlyElementsOf(txs);
+  }
+
+  @Test
+  void aWaitingRequestWithoutAnEpochIsServedByTransactionsOfferedAgainInANewEpoch()
+      throws Exception {
+    Harness h = withTimeout();
+    h.apply(newEpoch(0, new ClientProgress()));
+    List<Request> txs = txs(1);
+    h.apply(newRequests(txs));
+    assertThat(batchFor(h, 0).getTxsList()).containsExactlyElementsOf(txs);
+    batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN)));
+    EventList out = h.apply(newEpoch(1, new ClientProgress()));
+    assertThat(out.size()).isEqualTo(1);
+    assertThat(out.get(0).payload(NewBatch.class).getTxsList()).containsExactlyElementsOf(txs);
+  }
+
+  @Test
+  void theBatchTimeoutMustNotBeNegativeAndDefaultsToNone() {
+    assertThat(SimpleMempool.Params.defaults().batchTimeout()).isZero();
+    assertThatThrownBy(
+            () -> SimpleMempool.Params.defaults().withBatchTimeout(Duration.ofMillis(-1)))
+        .hasMessageContaining("batchTimeout");
+    assertThat(SimpleMempool.Config.defaults().timer()).isEqualTo(ModuleId.of("timer"));
   }
 }

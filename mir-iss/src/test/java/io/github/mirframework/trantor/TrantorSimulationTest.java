@@ -1,5 +1,8 @@
 package io.github.mirframework.trantor;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import com.google.protobuf.ByteString;
 import io.github.mirframework.checkpoint.pb.StableCheckpoint;
 import io.github.mirframework.client.ClientEvents;
@@ -24,6 +27,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -59,6 +63,9 @@ class TrantorSimulationTest {
 
     final List<String> applied = new ArrayList<>();
 
+    /** Batches applied, empty ones included. */
+    int batches;
+
     /** Whether a restore to a later state (state transfer) is expected rather than a problem. */
     boolean stateTransferAllowed;
 
@@ -67,6 +74,7 @@ class TrantorSimulationTest {
 
     @Override
     public void applyTxs(List<Request> txs) {
+      batches++;
       for (Request r : txs) {
         String id = r.getClientId() + "." + r.getReqNo();
         if (!seen.add(id)) {
@@ -97,8 +105,12 @@ class TrantorSimulationTest {
   record Run(Simulation sim, Map<NodeId, RecordingApp> apps) {}
 
   static Run simulation(long seed, NetworkModel network) {
+    return simulation(seed, network, PARAMS);
+  }
+
+  static Run simulation(long seed, NetworkModel network, Trantor.Params params) {
     StableCheckpoint genesis =
-        Trantor.genesisCheckpoint(ByteString.copyFrom(LittleEndian.u64(0)), PARAMS);
+        Trantor.genesisCheckpoint(ByteString.copyFrom(LittleEndian.u64(0)), params);
     Map<NodeId, RecordingApp> apps =
         NODES.stream().collect(Collectors.toMap(Function.identity(), n -> new RecordingApp()));
     Simulation sim =
@@ -114,7 +126,7 @@ class TrantorSimulationTest {
                           genesis,
                           PseudoCrypto.create(NODES, id),
                           AppLogic.fromStatic(apps.get(id), MEMBERSHIP),
-                          PARAMS);
+                          params);
                   m.put(Trantor.NET, env.transport());
                   m.put(ModuleId.of("timer"), env.timer());
                   m.put(ModuleId.of("wal"), env.wal());
@@ -224,5 +236,58 @@ class TrantorSimulationTest {
     List<Request> second = requests(2, 20);
     submitToAll(run.sim(), second);
     runAndCheck(run, NODES, second.size(), Duration.ofSeconds(60));
+  }
+
+  /** Batches node 0 applies while the system is idle for {@code idle}, after a first load. */
+  static int batchesWhileIdle(long seed, Trantor.Params params, Duration idle) {
+    Run run = simulation(seed, NetworkModel.defaults(), params);
+    run.sim().crash(NodeId.of("3"));
+    List<Request> first = requests(3, 5);
+    submitToAll(run.sim(), first);
+    runAndCheck(run, NODES.subList(0, 3), first.size(), Duration.ofSeconds(60));
+    int before = run.apps().get(NodeId.of("0")).batches;
+    run.sim().runFor(idle);
+    int during = run.apps().get(NodeId.of("0")).batches - before;
+    // A request arriving at the idle system is still ordered.
+    List<Request> second = requests(3, 6);
+    submitToAll(run.sim(), second);
+    runAndCheck(run, NODES.subList(0, 3), second.size(), Duration.ofSeconds(60));
+    return during;
+  }
+
+  @ParameterizedTest(name = "seed={0}")
+  @MethodSource("seeds")
+  void withABatchTimeoutAnIdleSystemOrdersFewEmptyBatchesAndStillAppliesEverything(long seed) {
+    // Leaders propose every 5 ms; the view-change timeouts are those of a 100 ms proposal period.
+    Trantor.Params fast = PARAMS.withIss(PARAMS.iss().withMaxProposeDelay(Duration.ofMillis(5)));
+    Duration timeout = Duration.ofMillis(100);
+    Trantor.Params withTimeout = fast.withMempool(fast.mempool().withBatchTimeout(timeout));
+    Duration idle = Duration.ofSeconds(5);
+    int without = batchesWhileIdle(seed, fast, idle);
+    int with = batchesWhileIdle(seed, withTimeout, idle);
+    // Each of the 4 leaders' segments gets at most one empty batch per timeout (one more for the
+    // request waiting at the start); node 3 is down, so its segments move on by view changes.
+    long bound = 4 * (idle.toMillis() / timeout.toMillis() + 1);
+    assertThat(with).isLessThanOrEqualTo((int) bound);
+    assertThat(without).isGreaterThan(3 * with);
+  }
+
+  @Test
+  void aBatchTimeoutThatDoesNotFitTheViewChangeTimeoutsIsRefused() {
+    // SN timeout 400 ms, segment timeout 800 ms, segments of 4.
+    assertThatThrownBy(
+            () -> PARAMS.withMempool(PARAMS.mempool().withBatchTimeout(Duration.ofMillis(201))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("SN timeout");
+    assertThatThrownBy(
+            () -> PARAMS.withMempool(PARAMS.mempool().withBatchTimeout(Duration.ofMillis(101))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("segment timeout");
+    assertThat(
+            PARAMS
+                .withMempool(PARAMS.mempool().withBatchTimeout(Duration.ofMillis(100)))
+                .mempool()
+                .batchTimeout())
+        .isEqualTo(Duration.ofMillis(100));
   }
 }
