@@ -113,10 +113,20 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--warmup",
-      description = "load before measuring, e.g. 15s (default: ${DEFAULT-VALUE})",
-      converter = Durations.class,
-      defaultValue = "15s")
+      description =
+          "load before measuring, e.g. 15s (default: 15s in one JVM; 120s with --layout processes,"
+              + " where every replica JVM compiles the same code on the shared cores)",
+      converter = Durations.class)
   Duration warmup;
+
+  /** The default warm-up in one JVM. */
+  static final Duration WARMUP_IN_JVM = Duration.ofSeconds(15);
+
+  /**
+   * The default warm-up with one JVM per replica: on a 2-core machine the JIT compilers of five
+   * JVMs still take a sixth of a replica's CPU after 90 s, and throughput keeps rising until then.
+   */
+  static final Duration WARMUP_PROCESSES = Duration.ofSeconds(120);
 
   @Option(
       names = "--duration",
@@ -177,6 +187,15 @@ public final class BenchCommand implements Callable<Integer> {
       converter = Durations.class,
       defaultValue = "2ms")
   Duration proposalDelay;
+
+  @Option(
+      names = "--batch-timeout",
+      description =
+          "longest wait of a leader's batch request for a first request; an idle leader proposes"
+              + " an empty batch only this often (0: at once) (default: ${DEFAULT-VALUE})",
+      converter = Durations.class,
+      defaultValue = "50ms")
+  Duration batchTimeout;
 
   @Option(
       names = "--segment-length",
@@ -246,7 +265,9 @@ public final class BenchCommand implements Callable<Integer> {
         outstanding,
         rate,
         requestSize,
-        warmup,
+        warmup != null
+            ? warmup
+            : layout == BenchParams.Layout.PROCESSES ? WARMUP_PROCESSES : WARMUP_IN_JVM,
         duration,
         drain,
         submit,
@@ -255,6 +276,7 @@ public final class BenchCommand implements Callable<Integer> {
         workerThreads,
         batchSize,
         proposalDelay,
+        batchTimeout,
         segmentLength,
         leaders,
         vcSn,
@@ -347,6 +369,7 @@ public final class BenchCommand implements Callable<Integer> {
     a.addAll(List.of("--batch-size", Integer.toString(params.batchSize())));
     a.addAll(List.of("--worker-threads", Integer.toString(params.workerThreads())));
     a.addAll(List.of("--proposal-delay", params.proposalDelay().toMillis() + "ms"));
+    a.addAll(List.of("--batch-timeout", params.batchTimeout().toMillis() + "ms"));
     a.addAll(List.of("--segment-length", Integer.toString(params.segmentLength())));
     a.addAll(List.of("--leaders", Integer.toString(params.leaders())));
     a.addAll(List.of("--view-change-sn-timeout", params.viewChangeSnTimeout().toMillis() + "ms"));

@@ -34,6 +34,8 @@ import java.util.Objects;
  *     per module)
  * @param batchSize most requests in a batch (mempool)
  * @param proposalDelay longest time a leader waits to fill a batch
+ * @param batchTimeout how long a leader's batch request waits for a first request when there is
+ *     none (then an empty batch is proposed); 0 proposes empty batches at once
  * @param segmentLength sequence numbers per leader and epoch
  * @param leaders how many replicas lead a segment per epoch
  * @param viewChangeSnTimeout PBFT's per-sequence-number view-change timeout
@@ -59,6 +61,7 @@ record BenchParams(
     int workerThreads,
     int batchSize,
     Duration proposalDelay,
+    Duration batchTimeout,
     int segmentLength,
     int leaders,
     Duration viewChangeSnTimeout,
@@ -118,6 +121,7 @@ record BenchParams(
       problems.add("--batch-size must be at least 1, got " + batchSize);
     }
     nonNegative(problems, "--proposal-delay", proposalDelay);
+    nonNegative(problems, "--batch-timeout", batchTimeout);
     if (segmentLength < 1) {
       problems.add("--segment-length must be at least 1, got " + segmentLength);
     }
@@ -174,7 +178,8 @@ record BenchParams(
             viewChangeSnTimeout,
             viewChangeSegmentTimeout,
             Duration.ofSeconds(1));
-    return new Trantor.Params(new SimpleMempool.Params(batchSize), iss);
+    return new Trantor.Params(
+        new SimpleMempool.Params(batchSize).withBatchTimeout(batchTimeout), iss);
   }
 
   /** Every parameter by name, in a stable order, as printed and written to the results. */
@@ -198,6 +203,7 @@ record BenchParams(
     m.put("crypto", "ECDSA P-256 (deterministic insecure keys, seed " + keySeed + ")");
     m.put("batch-size", Integer.toString(batchSize));
     m.put("proposal-delay", Durations.format(proposalDelay));
+    m.put("batch-timeout", Durations.format(batchTimeout));
     m.put("segment-length", Integer.toString(segmentLength));
     m.put("leaders", Integer.toString(leaders));
     m.put("view-change-sn-timeout", Durations.format(viewChangeSnTimeout));

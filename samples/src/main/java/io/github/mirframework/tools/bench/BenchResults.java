@@ -21,6 +21,10 @@ import org.HdrHistogram.Histogram;
 final class BenchResults {
   final BenchParams params;
   final long windowApplied;
+
+  /** Batches the observed replica applied in the window that carried requests of the load. */
+  final long windowBatches;
+
   final long windowNanos;
   final Histogram latencyMicros;
   final Cluster.Usage windowUsage;
@@ -46,6 +50,7 @@ final class BenchResults {
   BenchResults(
       BenchParams params,
       long windowApplied,
+      long windowBatches,
       long windowNanos,
       Histogram latencyMicros,
       Cluster.Usage windowUsage,
@@ -61,6 +66,7 @@ final class BenchResults {
       Map<String, Long> threadCpuNanos) {
     this.params = params;
     this.windowApplied = windowApplied;
+    this.windowBatches = windowBatches;
     this.windowNanos = windowNanos;
     this.latencyMicros = latencyMicros;
     this.windowUsage = windowUsage;
@@ -88,6 +94,11 @@ final class BenchResults {
 
   double maxMs() {
     return latencyMicros.getTotalCount() == 0 ? Double.NaN : latencyMicros.getMaxValue() / 1000.0;
+  }
+
+  /** Mean requests per applied batch in the window (NaN without batches). */
+  double requestsPerBatch() {
+    return windowBatches == 0 ? Double.NaN : windowApplied / (double) windowBatches;
   }
 
   /** Replica CPU per applied request in the window (ms); in one JVM, including the clients. */
@@ -124,6 +135,8 @@ final class BenchResults {
     m.put("latency_samples", latencyMicros.getTotalCount());
     m.put("measured_s", windowNanos / 1e9);
     m.put("applied_in_window", windowApplied);
+    m.put("batches_in_window", windowBatches);
+    m.put("requests_per_batch", requestsPerBatch());
     m.put("cpu_ms_per_req", cpuMsPerRequest());
     m.put("cpu_includes_clients", cpuIncludesClients);
     m.put("client_cpu_ms_per_req", clientCpuMsPerRequest());
@@ -156,6 +169,11 @@ final class BenchResults {
         throughput(),
         windowApplied,
         windowNanos / 1e9);
+    out.printf(
+        Locale.ROOT,
+        "batches         %,.0f per second, %.1f requests per batch (applied by the observed replica)%n",
+        windowBatches / (windowNanos / 1e9),
+        requestsPerBatch());
     out.printf(
         Locale.ROOT,
         "latency         p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms (%,d samples)%n",

@@ -77,6 +77,7 @@ final class BenchRun {
     load.start(submitter, firstReqNo);
     Phase phase = params.warmup().isZero() ? Phase.MEASURE : Phase.WARMUP;
     long windowAppliedStart = 0;
+    long windowBatchesStart = 0;
     long windowT0 = t0;
     Cluster.Usage windowUsageStart = null;
     Map<Long, Long> threadsAtStart = Map.of();
@@ -92,6 +93,7 @@ final class BenchRun {
     }
     Cluster.Usage windowUsage = null;
     long windowApplied = 0;
+    long windowBatches = 0;
     long windowNanos = 0;
     double loadDuring = -1;
     long lastTick = t0;
@@ -130,6 +132,7 @@ final class BenchRun {
             threadsAtStart = ThreadCpu.snapshot();
             jfr = startJfr(params);
             windowAppliedStart = load.applied();
+            windowBatchesStart = load.batches();
             windowT0 = System.nanoTime();
             // Starting JFR can take a while: the window has its full length from here.
             measureEnd = windowT0 + params.duration().toNanos();
@@ -141,6 +144,7 @@ final class BenchRun {
             load.measuring(false);
             windowNanos = System.nanoTime() - windowT0;
             windowApplied = load.applied() - windowAppliedStart;
+            windowBatches = load.batches() - windowBatchesStart;
             windowUsage = cluster.usage().minus(windowUsageStart);
             threadCpu = ThreadCpu.since(threadsAtStart);
             stopJfr(jfr, params, out);
@@ -198,6 +202,7 @@ final class BenchRun {
     return new BenchResults(
         params,
         windowApplied,
+        windowBatches,
         windowNanos,
         load.windowHistogram(),
         windowUsage,

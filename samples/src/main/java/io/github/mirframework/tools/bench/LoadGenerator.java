@@ -38,6 +38,10 @@ final class LoadGenerator implements Cluster.AppliedListener {
   private final Recorder window = new Recorder(HIGHEST_MICROS, 3);
   private final AtomicLong submitted = new AtomicLong();
   private final AtomicLong applied = new AtomicLong();
+  // Batches the observed replica applied with at least one of our requests; flush() is called by
+  // one thread at a time (the replica's application, or the report connection's reader).
+  private final AtomicLong batches = new AtomicLong();
+  private long appliedAtLastFlush;
   private final AtomicLong inFlight = new AtomicLong();
   private volatile boolean measuring;
   private volatile boolean running;
@@ -155,6 +159,16 @@ final class LoadGenerator implements Cluster.AppliedListener {
     }
   }
 
+  /** The end of one batch applied by the observed replica. */
+  @Override
+  public void flush() {
+    long a = applied.get();
+    if (a != appliedAtLastFlush) {
+      appliedAtLastFlush = a;
+      batches.incrementAndGet();
+    }
+  }
+
   /** Starts or ends the measured window. */
   void measuring(boolean on) {
     if (on) {
@@ -191,6 +205,11 @@ final class LoadGenerator implements Cluster.AppliedListener {
 
   long applied() {
     return applied.get();
+  }
+
+  /** Batches applied so far that carried at least one request of this load. */
+  long batches() {
+    return batches.get();
   }
 
   long inFlight() {

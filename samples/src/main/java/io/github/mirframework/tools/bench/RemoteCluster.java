@@ -193,6 +193,9 @@ class RemoteCluster implements Cluster {
                 observer.applied(client, reqNo);
               }
             }
+            if (observer != null) {
+              observer.flush(); // one 'A' message per batch the replica applied
+            }
           } else if (type == 'S') {
             replies.put(new long[] {in.readLong(), in.readLong(), in.readLong()});
           } else {

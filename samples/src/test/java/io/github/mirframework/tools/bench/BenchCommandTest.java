@@ -86,6 +86,14 @@ class BenchCommandTest {
       assertThat(p99).isLessThanOrEqualTo(number(json, "latency_max_ms"));
       assertThat(number(json, "cpu_ms_per_req")).isPositive();
     }
+    double inWindow = number(json, "applied_in_window");
+    double batches = number(json, "batches_in_window");
+    if (inWindow > 0) {
+      // Batches of the observed replica with at least one request of the load, each of at most
+      // --batch-size (1024) requests.
+      assertThat(batches).isPositive().isLessThanOrEqualTo(inWindow);
+      assertThat(number(json, "requests_per_batch")).isBetween(1.0, 1024.0);
+    }
     List<String> ts = Files.readAllLines(dir.resolve("timeseries.csv"));
     assertThat(ts.get(0)).startsWith("second,phase,throughput");
     assertThat(ts.size()).isGreaterThan(1);
@@ -95,9 +103,25 @@ class BenchCommandTest {
         .contains("bench parameters:")
         .contains("batch-size")
         .contains("proposal-delay")
+        .contains("batch-timeout")
+        .contains("requests per batch")
         .contains("leaders")
         .contains(" req/s ")
         .contains("throughput");
+  }
+
+  @Test
+  void theDefaultWarmupIsLongerWithOneJvmPerReplica() {
+    BenchCommand inJvm = new BenchCommand();
+    new picocli.CommandLine(inJvm).parseArgs();
+    assertThat(inJvm.params().warmup()).isEqualTo(BenchCommand.WARMUP_IN_JVM);
+    BenchCommand processes = new BenchCommand();
+    new picocli.CommandLine(processes).parseArgs("--layout", "processes");
+    assertThat(processes.params().warmup()).isEqualTo(BenchCommand.WARMUP_PROCESSES);
+    BenchCommand given = new BenchCommand();
+    new picocli.CommandLine(given).parseArgs("--layout", "processes", "--warmup", "5s");
+    assertThat(given.params().warmup()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(given.params().batchTimeout()).isEqualTo(java.time.Duration.ofMillis(50));
   }
 
   private static List<String> benchThreads() {

@@ -31,6 +31,7 @@ class BenchResultsTest {
     return new BenchResults(
         params(out),
         3000,
+        150,
         3_000_000_000L,
         h,
         new Cluster.Usage(6_000_000_000L, 0, 40, 0),
