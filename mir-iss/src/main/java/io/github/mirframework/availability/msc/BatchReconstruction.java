@@ -8,6 +8,10 @@ import io.github.mirframework.availability.msc.pb.ProvideBatchMessage;
 import io.github.mirframework.availability.msc.pb.RequestBatchMessage;
 import io.github.mirframework.availability.pb.Cert;
 import io.github.mirframework.client.pb.Request;
+import io.github.mirframework.crypto.CryptoDsl;
+import io.github.mirframework.crypto.CryptoEvents;
+import io.github.mirframework.crypto.VerificationResult;
+import io.github.mirframework.crypto.pb.SigVerItem;
 import io.github.mirframework.dsl.DslModule;
 import io.github.mirframework.event.pb.Origin;
 import io.github.mirframework.mempool.MempoolDsl;
@@ -47,6 +51,8 @@ final class BatchReconstruction {
 
   private record LocalLookupContext(ByteString batchId, List<NodeId> signers, Origin origin) {}
 
+  private record CheckSignaturesContext(ByteString batchId, List<NodeId> signers, Origin origin) {}
+
   private record RemoteLookupContext(NodeId requester, long reqId) {}
 
   private record FetchedTxIdsContext(long reqId, NodeId from, List<Request> txs) {}
@@ -80,8 +86,12 @@ final class BatchReconstruction {
     this.rejections = rejections;
     this.scheduleRetry = scheduleRetry;
 
-    // upon event <availability, RequestTransactions | cert> do look the batch up locally
+    // upon event <availability, RequestTransactions | cert> do check the cert's signatures
     AvailabilityDsl.uponRequestTransactions(dsl, this::onRequestTransactions);
+
+    // upon event <crypto, NodeSigsVerified | ok> do if ok then look the batch up locally, else
+    //     provide no transactions
+    CryptoDsl.uponNodeSigsVerified(dsl, CheckSignaturesContext.class, this::onSignaturesChecked);
 
     // upon event <batchdb, LookupBatchResponse | found, txs> do
     //     if found then provide txs else send [REQUEST-BATCH, id] to the cert's signers
@@ -152,13 +162,38 @@ final class BatchReconstruction {
       dsl.emit(AvailabilityEvents.provideTransactions(origin, List.of()));
       return;
     }
+    // Mir trusted the signatures of an ordered certificate. A Byzantine proposer could then get a
+    // well-formed certificate with made-up signatures ordered, of a batch no correct node stored:
+    // every correct node would fetch it forever. Checking the signatures first turns that into a
+    // certificate without transactions, again a decision every correct node takes alike (whether
+    // or not it happens to store the batch).
     io.github.mirframework.availability.msc.pb.Cert msc = cert.getMsc();
     List<NodeId> signers = msc.getSignersList().stream().map(NodeId::of).toList();
+    List<ByteString> signed = MscMessages.sigData(params.instanceUid(), msc.getBatchId());
+    List<SigVerItem> items = new ArrayList<>(signers.size());
+    for (int i = 0; i < signers.size(); i++) {
+      items.add(CryptoEvents.sigVerItem(signed, msc.getSignatures(i), signers.get(i)));
+    }
+    CryptoDsl.verifyNodeSigs(
+        dsl, config.crypto(), items, new CheckSignaturesContext(msc.getBatchId(), signers, origin));
+  }
+
+  private void onSignaturesChecked(
+      List<VerificationResult> results, boolean allOk, CheckSignaturesContext ctx) {
+    if (!allOk || results.size() != ctx.signers().size()) {
+      LOG.warn(
+          "{}: asked for the transactions of certificate {} whose signatures do not verify;"
+              + " providing none",
+          config.self(),
+          shortId(ctx.batchId()));
+      dsl.emit(AvailabilityEvents.provideTransactions(ctx.origin(), List.of()));
+      return;
+    }
     BatchDbDsl.lookupBatch(
         dsl,
         config.batchDb(),
-        msc.getBatchId(),
-        new LocalLookupContext(msc.getBatchId(), signers, origin));
+        ctx.batchId(),
+        new LocalLookupContext(ctx.batchId(), ctx.signers(), ctx.origin()));
   }
 
   private void onLocalLookup(

@@ -756,6 +756,33 @@ class MultisigCollectorTest {
     assertThat(h.msc().pendingFetches()).isZero();
   }
 
+  @Test
+  void aCertificateWhoseSignaturesDoNotVerifyGetsNoTransactionsAndNoFetch() throws Exception {
+    // Well-formed, but the signatures are not those of the named signers, or not over this batch:
+    // a Byzantine proposer's made-up certificate. Even a node that stores the batch answers no
+    // transactions, as every correct node does (the verdict must not depend on local storage).
+    Harness h = new Harness(N1);
+    h.storeAsSigner(TXS);
+    Cert good = cert(batchId(TXS), N1, N2);
+    List<Cert> forged =
+        List.of(
+            AvailabilityEvents.mscCert(
+                batchId(TXS),
+                List.of(N1, N2),
+                List.of(sig(N1, batchId(TXS)), sig(N3, batchId(TXS)))),
+            AvailabilityEvents.mscCert(
+                batchId(TXS),
+                List.of(N1, N2),
+                List.of(sig(N1, batchId(TXS)), sig(N2, batchId(List.of())))));
+    for (Cert c : forged) {
+      assertThat(h.apply(requestTransactions(c)))
+          .isEqualTo(EventList.of(AvailabilityEvents.provideTransactions(ORIGIN, List.of())));
+    }
+    assertThat(h.msc().pendingFetches()).isZero();
+    assertThat(h.apply(requestTransactions(good)))
+        .isEqualTo(EventList.of(AvailabilityEvents.provideTransactions(ORIGIN, TXS)));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Parameters, configuration, the reconfigurable module
 
