@@ -49,7 +49,8 @@ final class CertCreation {
 
   private record OwnBatchIdContext(long reqId, List<Request> txs) {}
 
-  private record VerifySigContext(long reqId, NodeId signer, ByteString signature) {}
+  private record VerifySigContext(
+      long reqId, NodeId signer, ByteString batchId, ByteString signature) {}
 
   // Contexts of a member's side.
   private record ReceivedTxIdsContext(NodeId requester, List<Request> txs, long reqId) {}
@@ -59,12 +60,14 @@ final class CertCreation {
 
   private record StoreReceivedBatchContext(NodeId requester, long reqId, ByteString batchId) {}
 
-  private record SignReceivedBatchContext(NodeId requester, long reqId) {}
+  private record SignReceivedBatchContext(NodeId requester, long reqId, ByteString batchId) {}
 
   private final DslModule dsl;
   private final MultisigCollector.Config config;
   private final MultisigCollector.Params params;
   private final Rejections rejections;
+  private final KnownSignatures known;
+  private final NodeId self;
   // A TreeMap so that certificates of concurrent requests come out in request order.
   private final Map<Long, RequestState> requests = new TreeMap<>();
   private long nextReqId;
@@ -86,11 +89,15 @@ final class CertCreation {
       MultisigCollector.Config config,
       MultisigCollector.Params params,
       Rejections rejections,
+      KnownSignatures known,
+      NodeId self,
       Runnable scheduleRetry) {
     this.dsl = dsl;
     this.config = config;
     this.params = params;
     this.rejections = rejections;
+    this.known = known;
+    this.self = self;
     this.scheduleRetry = scheduleRetry;
 
     // ---- the requester ----
@@ -235,7 +242,7 @@ final class CertCreation {
           MscMessages.sigData(params.instanceUid(), state.batchId),
           msg.getSignature(),
           from,
-          new VerifySigContext(msg.getReqId(), from, msg.getSignature()));
+          new VerifySigContext(msg.getReqId(), from, state.batchId, msg.getSignature()));
     }
   }
 
@@ -244,6 +251,7 @@ final class CertCreation {
       rejections.reject(ctx.signer(), "Sig", "invalid signature: " + result.error());
       return;
     }
+    known.add(ctx.signer(), ctx.batchId(), ctx.signature());
     RequestState state = requests.get(ctx.reqId());
     if (state != null) { // else the certificate is already out
       state.sigs.put(ctx.signer(), ctx.signature());
@@ -346,10 +354,11 @@ final class CertCreation {
         dsl,
         config.crypto(),
         MscMessages.sigData(params.instanceUid(), ctx.batchId()),
-        new SignReceivedBatchContext(ctx.requester(), ctx.reqId()));
+        new SignReceivedBatchContext(ctx.requester(), ctx.reqId(), ctx.batchId()));
   }
 
   private void onSigned(ByteString signature, SignReceivedBatchContext ctx) {
+    known.add(self, ctx.batchId(), signature);
     served.get(ctx.requester()).sigs.put(ctx.reqId(), signature);
     dsl.sendMessage(
         config.net(),

@@ -365,10 +365,12 @@ public final class MultisigCollector implements PassiveModule {
     this.self = Objects.requireNonNull(self, "self");
     dsl = new DslModule(config.self());
     rejections = new Rejections(config.self());
-    certCreation = new CertCreation(dsl, config, params, rejections, this::scheduleRetry);
+    KnownSignatures known = new KnownSignatures();
+    certCreation =
+        new CertCreation(dsl, config, params, rejections, known, self, this::scheduleRetry);
     new CertVerification(dsl, config, params);
     batchReconstruction =
-        new BatchReconstruction(dsl, config, params, self, rejections, this::scheduleRetry);
+        new BatchReconstruction(dsl, config, params, self, rejections, known, this::scheduleRetry);
 
     // upon event <self, RetryTick> do ask the silent members again; schedule the next tick if
     // needed

@@ -101,6 +101,9 @@ class MultisigCollectorTest {
     /** The events the module asked the timer to emit later (see {@link #fireTimers}). */
     final List<Event> timers = new ArrayList<>();
 
+    /** Signatures the module asked the crypto module to verify. */
+    int verifications;
+
     Harness(NodeId self, PassiveModule availability) {
       this(availability, KEYS.get(self));
     }
@@ -136,6 +139,9 @@ class MultisigCollectorTest {
         } else if (m == null) {
           out.add(e);
         } else {
+          if (e.payload() instanceof io.github.mirframework.crypto.pb.VerifyNodeSigs v) {
+            verifications += v.getItemsCount();
+          }
           m.applyEvents(EventList.of(e)).forEach(queue::addLast);
         }
       }
@@ -291,6 +297,34 @@ class MultisigCollectorTest {
     assertThat(h.apply(received(N0, MscMessages.sig(sig(N0, id), 0))).isEmpty()).isTrue();
     assertThat(h.apply(received(N2, MscMessages.sig(sig(N2, id), 0))))
         .isEqualTo(EventList.of(AvailabilityEvents.newCert(ORIGIN, cert(id, N0, N2))));
+  }
+
+  @Test
+  void signaturesTheNodeVerifiedOrMadeAreNotVerifiedAgainWhenItsBatchIsAskedFor() throws Exception {
+    // Node 0 builds a certificate from its own and node 2's signatures (one verification each).
+    Harness h = requesterAwaitingSignatures(TXS);
+    ByteString id = batchId(TXS);
+    h.apply(received(N0, MscMessages.requestSig(TXS, 0)));
+    h.apply(received(N0, MscMessages.sig(sig(N0, id), 0)));
+    EventList out = h.apply(received(N2, MscMessages.sig(sig(N2, id), 0)));
+    Cert built = out.get(0).payload(NewCert.class).getCert();
+    assertThat(h.verifications).isEqualTo(2);
+    // Ordered and delivered: provided from node 0's store without verifying anything again.
+    assertThat(h.apply(requestTransactions(built)))
+        .isEqualTo(EventList.of(AvailabilityEvents.provideTransactions(ORIGIN, TXS)));
+    assertThat(h.verifications).isEqualTo(2);
+    // A signer checks only the others' signatures; a third node checks both.
+    Harness signer = new Harness(N2);
+    signer.storeAsSigner(TXS);
+    int before = signer.verifications;
+    assertThat(signer.apply(requestTransactions(cert(id, N0, N2))))
+        .isEqualTo(EventList.of(AvailabilityEvents.provideTransactions(ORIGIN, TXS)));
+    assertThat(signer.verifications - before).isEqualTo(1);
+    Harness other = new Harness(N3);
+    other.storeAsSigner(TXS);
+    assertThat(other.apply(requestTransactions(cert(id, N0, N1))))
+        .isEqualTo(EventList.of(AvailabilityEvents.provideTransactions(ORIGIN, TXS)));
+    assertThat(other.verifications).isEqualTo(2);
   }
 
   static final Cert NO_TRANSACTIONS =
