@@ -607,6 +607,21 @@ class SimpleMempoolTest {
     return new Harness(SimpleMempool.Params.defaults().withBatchTimeout(TIMEOUT));
   }
 
+  /** A mempool with a batch timeout, in epoch 0, that has offered {@code txs} once already. */
+  static Harness withTimeoutAfterOffering(List<Request> txs) throws Exception {
+    Harness h = withTimeout();
+    h.apply(newEpoch(0, new ClientProgress()));
+    h.apply(newRequests(txs));
+    assertThat(batchFor(h, 0).getTxsList()).containsExactlyElementsOf(txs);
+    return h;
+  }
+
+  /** The single event of {@code out}, a {@code NewBatch}. */
+  static NewBatch onlyBatch(EventList out) {
+    assertThat(out.size()).isEqualTo(1);
+    return out.get(0).payload(NewBatch.class);
+  }
+
   @Test
   void withABatchTimeoutARequestThatFindsNoTransactionIsServedWhenTheFirstArrives()
       throws Exception {
@@ -615,9 +630,7 @@ class SimpleMempoolTest {
     TimerDelay timer = batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 0)));
     assertThat(h.mempool.waitingBatchRequests()).isEqualTo(1);
     List<Request> txs = txs(3);
-    EventList out = h.apply(newRequests(txs));
-    assertThat(out.size()).isEqualTo(1);
-    NewBatch b = out.get(0).payload(NewBatch.class);
+    NewBatch b = onlyBatch(h.apply(newRequests(txs)));
     assertThat(b.getOrigin()).isEqualTo(ORIGIN);
     assertThat(b.getTxsList()).containsExactlyElementsOf(txs);
     assertThat(b.getTxIdsList()).containsExactlyElementsOf(txIds(txs));
@@ -632,9 +645,7 @@ class SimpleMempoolTest {
     Harness h = withTimeout();
     h.apply(newEpoch(0, new ClientProgress()));
     TimerDelay timer = batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 0)));
-    EventList out = fire(h, timer);
-    assertThat(out.size()).isEqualTo(1);
-    NewBatch b = out.get(0).payload(NewBatch.class);
+    NewBatch b = onlyBatch(fire(h, timer));
     assertThat(b.getOrigin()).isEqualTo(ORIGIN);
     assertThat(b.getTxsCount()).isZero();
     assertThat(h.mempool.waitingBatchRequests()).isZero();
@@ -645,11 +656,7 @@ class SimpleMempoolTest {
 
   @Test
   void withABatchTimeoutARequestThatFindsTransactionsIsServedAtOnce() throws Exception {
-    Harness h = withTimeout();
-    h.apply(newEpoch(0, new ClientProgress()));
-    List<Request> txs = txs(2);
-    h.apply(newRequests(txs));
-    assertThat(batchFor(h, 0).getTxsList()).containsExactlyElementsOf(txs);
+    Harness h = withTimeoutAfterOffering(txs(2));
     // Transactions offered in this epoch do not count: the next request waits.
     batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 0)));
   }
@@ -662,30 +669,23 @@ class SimpleMempoolTest {
     batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 0)));
     batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, second, 0)));
     List<Request> first = txs(1);
-    EventList out = h.apply(newRequests(first));
-    assertThat(out.size()).isEqualTo(1);
-    assertThat(out.get(0).payload(NewBatch.class).getOrigin()).isEqualTo(ORIGIN);
-    assertThat(out.get(0).payload(NewBatch.class).getTxsList()).isEqualTo(first);
+    NewBatch b = onlyBatch(h.apply(newRequests(first)));
+    assertThat(b.getOrigin()).isEqualTo(ORIGIN);
+    assertThat(b.getTxsList()).isEqualTo(first);
     Request next = tx("other", 0, "next");
-    out = h.apply(newRequests(List.of(next)));
-    assertThat(out.size()).isEqualTo(1);
-    assertThat(out.get(0).payload(NewBatch.class).getOrigin()).isEqualTo(second);
-    assertThat(out.get(0).payload(NewBatch.class).getTxsList()).containsExactly(next);
+    b = onlyBatch(h.apply(newRequests(List.of(next))));
+    assertThat(b.getOrigin()).isEqualTo(second);
+    assertThat(b.getTxsList()).containsExactly(next);
   }
 
   @Test
   void aRequestWaitingWhenItsEpochEndsGetsAnEmptyBatchAndTheTransactionsStayForTheNewEpoch()
       throws Exception {
-    Harness h = withTimeout();
-    h.apply(newEpoch(0, new ClientProgress()));
     List<Request> txs = txs(2);
-    h.apply(newRequests(txs));
-    assertThat(batchFor(h, 0).getTxsList()).containsExactlyElementsOf(txs);
+    Harness h = withTimeoutAfterOffering(txs);
     TimerDelay timer = batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN, 0)));
     // Epoch 1 re-offers both (their batch was not delivered); the old request gets nothing.
-    EventList out = h.apply(newEpoch(1, new ClientProgress()));
-    assertThat(out.size()).isEqualTo(1);
-    assertThat(out.get(0).payload(NewBatch.class).getTxsCount()).isZero();
+    assertThat(onlyBatch(h.apply(newEpoch(1, new ClientProgress()))).getTxsCount()).isZero();
     assertThat(h.mempool.waitingBatchRequests()).isZero();
     assertThat(fire(h, timer).isEmpty()).isTrue();
     assertThat(batchFor(h, 1).getTxsList()).containsExactlyElementsOf(txs);
@@ -694,15 +694,11 @@ class SimpleMempoolTest {
   @Test
   void aWaitingRequestWithoutAnEpochIsServedByTransactionsOfferedAgainInANewEpoch()
       throws Exception {
-    Harness h = withTimeout();
-    h.apply(newEpoch(0, new ClientProgress()));
     List<Request> txs = txs(1);
-    h.apply(newRequests(txs));
-    assertThat(batchFor(h, 0).getTxsList()).containsExactlyElementsOf(txs);
+    Harness h = withTimeoutAfterOffering(txs);
     batchTimer(h.apply(MempoolEvents.requestBatch(MEMPOOL, ORIGIN)));
-    EventList out = h.apply(newEpoch(1, new ClientProgress()));
-    assertThat(out.size()).isEqualTo(1);
-    assertThat(out.get(0).payload(NewBatch.class).getTxsList()).containsExactlyElementsOf(txs);
+    assertThat(onlyBatch(h.apply(newEpoch(1, new ClientProgress()))).getTxsList())
+        .containsExactlyElementsOf(txs);
   }
 
   @Test
